@@ -1,0 +1,697 @@
+"""All terminal output: diagnostics, run results, JSON documents.
+
+Only this module and ``cli`` import rich (a test enforces it). Everything else
+returns values; here they become text.
+
+Diagnostics are rendered rustc-style (STYLE.md §2.4)::
+
+    error[E0301]: unknown ledger `credt`
+      --> rulebooks/rongcheng.rulebook:27:5
+       |
+    27 |     credt: -3
+       |     ^^^^^ not a ledger and not a rule key
+       |
+      ::: rulebooks/rongcheng.rulebook:9:3
+       |
+     9 |   credit: 1000
+       |   ------ ledger `credit` declared here
+       |
+       = help: did you mean `credit`?
+
+    error: could not check `rulebooks/rongcheng.rulebook` (1 error, 0 warnings)
+
+Layout decisions, fixed here and pinned by ``tests/golden/render/``:
+
+* The gutter is as wide as the widest line number shown anywhere in one
+  diagnostic (at least 1).
+* A label in the primary span's file whose lines lie within ``NEAR`` lines of
+  the primary span is drawn in the primary snippet; any other label gets its
+  own ``::: file:line:col`` section (labels close to each other share one).
+  Between two shown lines, a single hidden line is shown, a longer gap is
+  ``...``.
+* ``^`` marks the primary span, ``-`` a label; at least one mark, even for a
+  zero-width span. Several marks on one line are drawn on separate rows,
+  ordered by column.
+* A span over several lines shows its first and last lines joined by ``|``
+  in a margin column (``/`` when the span starts at the line's indentation,
+  otherwise a ``_`` run pointing at its first character); more than one line
+  apart, the hidden lines are ``...``. Only one multi-line span per snippet
+  gets the margin; further ones are marked on their first line only.
+* Columns count code points (source.py); marks are aligned by terminal cell
+  width, so wide (CJK) characters line up. Tabs show as four spaces and
+  invisible or bidirectional control characters as ``<U+202E>``, so a shown
+  line can never reorder itself on the terminal.
+* A diagnostic without span shows its header, ``--> PATH`` when it names a
+  file, and its notes.
+* Diagnostics are sorted (file, line, column, code) and capped at
+  ``max_errors`` (``0`` or less: no cap), followed by ``… and N more``.
+* The summary line counts *all* diagnostics, shown or not:
+  ``error: could not check `PATH` (2 errors, 1 warning)`` when there is an
+  error; ``warning: `PATH` generated 1 warning`` when there are only warnings
+  (cargo's wording); nothing when clean.
+
+Colour is applied through rich styles only; with ``color_system=None`` the
+output is exactly the plain text above.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any, Iterable, Mapping, Sequence
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .diagnostics import Diagnostic, Label, Severity
+from .source import SourceFile, Span
+
+__all__ = [
+    "make_console",
+    "render_diagnostics",
+    "render_diagnostics_json",
+    "render_run",
+    "render_json",
+    "render_invalid_lines",
+    "render_internal_error",
+    "format_number",
+    "to_json_text",
+]
+
+NEAR = 3  # a same-file label within this many lines of the primary span shares its snippet
+
+_SEVERITY_STYLE = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "bold yellow",
+    Severity.NOTE: "bold green",
+}
+_GUTTER = "bold blue"
+_LABEL = "bold blue"
+
+
+# ---------------------------------------------------------------- consoles
+
+
+def make_console(
+    file: IO[str] | None = None,
+    width: int | None = None,
+    color: bool = True,
+    *,
+    stderr: bool = False,
+) -> Console:
+    """A console for creditdsl output.
+
+    ``file=None`` resolves ``sys.stdout`` (or ``sys.stderr`` with ``stderr=True``)
+    at every write, so test runners that swap the streams see the output.
+    ``color=True`` lets rich decide (terminal, ``NO_COLOR``, ``FORCE_COLOR``);
+    ``color=False`` writes plain text. Goldens use
+    ``Console(width=100, color_system=None, file=StringIO())``.
+    """
+    return Console(
+        file=file,
+        width=width,
+        stderr=stderr,
+        color_system="auto" if color else None,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+
+
+def _emit(console: Console, line: Text | str) -> None:
+    """One physical line, never wrapped nor cropped (long source lines stay whole)."""
+    console.print(line, soft_wrap=True, highlight=False, markup=False, emoji=False)
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def _visible_char(ch: str) -> str:
+    if ch == "\t":
+        return "    "
+    if ch in "\r\n":
+        return ""
+    cat = unicodedata.category(ch)
+    # Cc controls, Cf format characters (bidi overrides, zero-width joiners...)
+    if cat in ("Cc", "Cf") or ch in "\u2028\u2029":
+        return f"<U+{ord(ch):04X}>"
+    return ch
+
+
+def _visible(text: str) -> str:
+    """Source text as it is safe to show on a terminal (see module docstring)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(_visible_char(ch) for ch in text)
+
+
+def _width(text: str) -> int:
+    """Terminal cells taken by ``text`` once made visible."""
+    return cell_len(_visible(text))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# ---------------------------------------------------------------- diagnostics: layout
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """One span to mark inside a snippet."""
+
+    line: int  # first line
+    col: int  # first column (1-based)
+    end_line: int  # last line holding a character of the span
+    end_col: int  # exclusive column on end_line
+    message: str
+    primary: bool
+
+    @property
+    def multiline(self) -> bool:
+        return self.end_line > self.line
+
+
+def _mark(span: Span, message: str, primary: bool, src: SourceFile | None) -> _Mark:
+    line, col, end_line, end_col = span.line, span.col, span.end_line, span.end_col
+    if end_line < line or (end_line == line and end_col < col):
+        end_line, end_col = line, col
+    # A span that ends right after a line break ends, for display, on the line before.
+    if end_line > line and end_col == 1:
+        end_line -= 1
+        end_col = (len(src.line_text(end_line)) if src else 0) + 1
+        if end_line == line:
+            end_col = max(end_col, col)
+    return _Mark(line, col, end_line, end_col, message, primary)
+
+
+def _cluster(labels: list[Label]) -> list[list[Label]]:
+    """Labels outside the primary snippet: grouped by file, then by nearness."""
+    groups: list[list[Label]] = []
+    for lb in sorted(labels, key=lambda x: (x.span.file, x.span.line, x.span.col)):
+        last = groups[-1][-1] if groups else None
+        if last is not None and last.span.file == lb.span.file and lb.span.line - last.span.end_line <= NEAR:
+            groups[-1].append(lb)
+        else:
+            groups.append([lb])
+    return groups
+
+
+@dataclass
+class _Snippet:
+    header: str  # "-->" or ":::"
+    where: str  # file:line:col
+    src: SourceFile | None
+    marks: list[_Mark]
+    orphan_messages: list[str]  # label messages whose source text is unavailable
+
+    def line_numbers(self) -> list[int]:
+        if self.src is None:
+            return []
+        shown: set[int] = set()
+        for m in self.marks:
+            shown.add(m.line)
+            shown.add(m.end_line)
+        return sorted(shown)
+
+
+class _DiagnosticRenderer:
+    """Builds the rows of one diagnostic as rich ``Text`` lines."""
+
+    def __init__(self, d: Diagnostic, sources: Mapping[str, SourceFile]):
+        self.d = d
+        self.sources = sources
+        self.mark_style = _SEVERITY_STYLE.get(d.severity, "bold")
+        self.snippets = self._snippets()
+        numbers = [n for s in self.snippets for n in s.line_numbers()]
+        self.w = max([len(str(n)) for n in numbers] + [1])
+
+    # -- structure
+
+    def _snippets(self) -> list[_Snippet]:
+        d = self.d
+        if d.span is None:
+            return []
+        primary = d.span
+        src = self.sources.get(primary.file)
+        near: list[Label] = []
+        far: list[Label] = []
+        for lb in d.labels:
+            if (
+                src is not None
+                and lb.span.file == primary.file
+                and lb.span.line >= primary.line - NEAR
+                and lb.span.line <= primary.end_line + NEAR
+            ):
+                near.append(lb)
+            else:
+                far.append(lb)
+        marks = [_mark(primary, "", True, src)]
+        marks += [_mark(lb.span, lb.message, False, src) for lb in near]
+        if src is None:
+            # Without the text only the location and the label messages can be shown.
+            orphans = [lb.message for lb in near if lb.message]
+            snippets = [_Snippet("-->", str(primary), None, marks, orphans)]
+        else:
+            snippets = [_Snippet("-->", str(primary), src, marks, [])]
+        for group in _cluster(far):
+            gsrc = self.sources.get(group[0].span.file)
+            gmarks = [_mark(lb.span, lb.message, False, gsrc) for lb in group]
+            orphans = [] if gsrc is not None else [lb.message for lb in group if lb.message]
+            snippets.append(_Snippet(":::", str(group[0].span), gsrc, gmarks, orphans))
+        return snippets
+
+    # -- rows
+
+    def _gutter(self, number: int | None = None) -> Text:
+        label = f"{number:>{self.w}}" if number is not None else " " * self.w
+        return Text(f"{label} |", style=_GUTTER)
+
+    def _blank(self) -> Text:
+        return self._gutter()
+
+    def lines(self) -> list[Text]:
+        d = self.d
+        out: list[Text] = []
+        header = Text()
+        header.append(f"{d.severity}[{d.code}]" if d.code else str(d.severity), style=self.mark_style)
+        header.append(": ")
+        header.append(d.message, style="bold")
+        out.append(header)
+
+        pad = " " * self.w
+        if not self.snippets and d.path:
+            out.append(Text(pad) + Text("--> ", style=_GUTTER) + Text(d.path))
+        for i, snip in enumerate(self.snippets):
+            if i > 0:
+                out.append(self._blank())
+            out.append(Text(pad) + Text(f"{snip.header} ", style=_GUTTER) + Text(snip.where))
+            if snip.src is not None:
+                out.append(self._blank())
+                out.extend(self._snippet_rows(snip))
+            for message in snip.orphan_messages:
+                out.append(Text(pad + " ") + Text("= ", style=_GUTTER) + Text(f"label: {message}"))
+
+        tail: list[tuple[str, str]] = [("note", n) for n in d.notes]
+        if d.help:
+            tail.append(("help", d.help))
+        if tail:
+            out.append(self._blank())
+            for kind, message in tail:
+                first, *rest = message.split("\n")
+                row = Text(pad + " ") + Text("= ", style=_GUTTER)
+                row.append(f"{kind}:", style="bold")
+                row.append(f" {first}")
+                out.append(row)
+                indent = " " * (self.w + 1 + len(f"= {kind}: "))
+                out.extend(Text(indent + more) for more in rest)
+        return [_rstrip(t) for t in out]
+
+    def _snippet_rows(self, snip: _Snippet) -> list[Text]:
+        src = snip.src
+        assert src is not None
+        multi = [m for m in snip.marks if m.multiline]
+        ml = multi[0] if multi else None  # the one multi-line mark drawn with a margin
+        singles = [m for m in snip.marks if m is not ml]
+        slash = False
+        if ml is not None:
+            first = src.line_text(ml.line)
+            indent = len(first) - len(first.lstrip(" \t"))
+            slash = ml.col <= indent + 1
+
+        rows: list[Text] = []
+        numbers = snip.line_numbers()
+        previous: int | None = None
+        for n in numbers:
+            if previous is not None and n - previous == 2:
+                rows.extend(self._source_rows(src, previous + 1, ml, slash, []))
+            elif previous is not None and n - previous > 2:
+                rows.append(Text("...", style=_GUTTER))
+            on_line = sorted(
+                (m for m in singles if m.line == n),
+                key=lambda m: (m.col, not m.primary),
+            )
+            rows.extend(self._source_rows(src, n, ml, slash, on_line))
+            previous = n
+        return rows
+
+    def _margin(self, n: int, ml: _Mark | None, slash: bool) -> str:
+        """The two cells before the source text when a snippet has a multi-line mark."""
+        if ml is None:
+            return ""
+        if n == ml.line:
+            return "/ " if slash else "  "
+        if ml.line < n <= ml.end_line:
+            return "| "
+        return "  "
+
+    def _source_rows(self, src: SourceFile, n: int, ml: _Mark | None, slash: bool, marks: list[_Mark]) -> list[Text]:
+        text = src.line_text(n)
+        margin = self._margin(n, ml, slash)
+        row = self._gutter(n) + Text(" ")
+        if margin:
+            row.append(margin, style=self._style(ml) if margin.strip() else "")
+        row.append(_visible(text))
+        rows = [row]
+
+        # the margin under a source row, while inside the multi-line span
+        under = ""
+        if ml is not None:
+            under = "| " if (ml.line < n < ml.end_line or (n == ml.line and slash and n != ml.end_line)) else "  "
+
+        for m in marks:
+            start = _width(text[: m.col - 1]) + max(0, m.col - 1 - len(text))
+            if m.end_line > m.line:  # a multi-line span not given the margin: mark its first line
+                length = max(1, _width(text[m.col - 1 :]))
+            else:
+                length = max(1, _width(text[m.col - 1 : m.end_col - 1]))
+            char = "^" if m.primary else "-"
+            mark_row = self._gutter() + Text(" ")
+            if under:
+                mark_row.append(under, style=self._style(ml) if under.strip() else "")
+            mark_row.append(" " * start)
+            mark_row.append(char * length, style=self._style(m))
+            if m.message:
+                mark_row.append(" ")
+                mark_row.append(m.message, style=self._style(m))
+            rows.append(mark_row)
+
+        if ml is not None and n == ml.line and not slash:
+            # ` ____^` pointing at the first character of the span
+            index = 2 + _width(text[: ml.col - 1])
+            rows.append(self._gutter() + Text(" ") + Text(" " + "_" * (index - 1) + _char(ml), style=self._style(ml)))
+        if ml is not None and n == ml.end_line:
+            last = ml.end_col - 1  # column of the span's last character
+            index = 2 + _width(text[: max(0, last - 1)])
+            row_end = self._gutter() + Text(" ") + Text("|" + "_" * (index - 1) + _char(ml), style=self._style(ml))
+            if ml.message:
+                row_end.append(" ")
+                row_end.append(ml.message, style=self._style(ml))
+            rows.append(row_end)
+        return rows
+
+    def _style(self, m: _Mark | None) -> str:
+        if m is None:
+            return ""
+        return self.mark_style if m.primary else _LABEL
+
+
+def _char(m: _Mark) -> str:
+    return "^" if m.primary else "-"
+
+
+def _rstrip(text: Text) -> Text:
+    text.rstrip()
+    return text
+
+
+# ---------------------------------------------------------------- diagnostics: public
+
+
+def _subject(subject_path: str | Sequence[str] | None, diagnostics: Sequence[Diagnostic]) -> str:
+    if isinstance(subject_path, str):
+        paths = [subject_path]
+    elif subject_path is not None:
+        paths = list(subject_path)
+    else:
+        found = {d.span.file if d.span is not None else d.path for d in diagnostics}
+        paths = sorted(p for p in found if p)
+    return ", ".join(f"`{p}`" for p in paths)
+
+
+def render_diagnostics(
+    diagnostics: Iterable[Diagnostic],
+    sources: Mapping[str, SourceFile],
+    console: Console,
+    max_errors: int = 20,
+    subject_path: str | Sequence[str] | None = None,
+    *,
+    verb: str = "check",
+) -> None:
+    """Print ``diagnostics`` (sorted, capped) and a summary line to ``console``.
+
+    ``sources`` maps a span's file to its text; a span whose file is missing is
+    shown by location only. ``max_errors <= 0`` shows everything.
+    ``subject_path`` names what was checked in the summary (one path or
+    several; by default the files the diagnostics point into). ``verb`` words
+    the summary: ``could not check`` / ``could not run``.
+    """
+    ordered = sorted(diagnostics, key=Diagnostic.sort_key)
+    shown = ordered if max_errors <= 0 else ordered[:max_errors]
+    for d in shown:
+        for line in _DiagnosticRenderer(d, sources).lines():
+            _emit(console, line)
+        _emit(console, "")
+    hidden = len(ordered) - len(shown)
+    if hidden:
+        _emit(console, Text(f"… and {hidden} more", style="bold"))
+        _emit(console, "")
+
+    errors = sum(1 for d in ordered if d.severity is Severity.ERROR)
+    warnings = sum(1 for d in ordered if d.severity is Severity.WARNING)
+    subject = _subject(subject_path, ordered)
+    if errors:
+        summary = Text()
+        summary.append("error", style=_SEVERITY_STYLE[Severity.ERROR])
+        what = f"could not {verb} {subject}" if subject else f"could not {verb}"
+        summary.append(f": {what} ({_plural(errors, 'error')}, {_plural(warnings, 'warning')})", style="bold")
+        _emit(console, summary)
+    elif warnings:
+        summary = Text()
+        summary.append("warning", style=_SEVERITY_STYLE[Severity.WARNING])
+        who = f"{subject} generated" if subject else "generated"
+        summary.append(f": {who} {_plural(warnings, 'warning')}", style="bold")
+        _emit(console, summary)
+
+
+def diagnostics_document(diagnostics: Iterable[Diagnostic]) -> dict:
+    """The ``--format json`` shape of a check: diagnostics plus counts."""
+    ordered = sorted(diagnostics, key=Diagnostic.sort_key)
+    return {
+        "diagnostics": [d.to_json() for d in ordered],
+        "errors": sum(1 for d in ordered if d.severity is Severity.ERROR),
+        "warnings": sum(1 for d in ordered if d.severity is Severity.WARNING),
+    }
+
+
+def render_diagnostics_json(diagnostics: Iterable[Diagnostic], console: Console) -> None:
+    """Print the diagnostics as one JSON document (see ``diagnostics_document``)."""
+    render_json(diagnostics_document(diagnostics), console)
+
+
+def render_invalid_lines(diagnostics: Iterable[Diagnostic], console: Console) -> None:
+    """Invalid input lines, one per row: ``FILE:LINE: reason`` (issue 3)."""
+    for d in sorted(diagnostics, key=Diagnostic.sort_key):
+        if d.span is not None:
+            where = f"{d.span.file}:{d.span.line}"
+        else:
+            where = d.path or "-"
+        _emit(console, Text(f"{where}: {d.message}"))
+
+
+def render_internal_error(console: Console, detail: str, log_path: str | None, traceback_text: str | None) -> None:
+    """The one message a crash shows (exit 3); the traceback only on request."""
+    if traceback_text:
+        _emit(console, Text(traceback_text.rstrip("\n")))
+    line = Text()
+    line.append("internal error", style=_SEVERITY_STYLE[Severity.ERROR])
+    line.append(": this is a bug in creditdsl", style="bold")
+    _emit(console, line)
+    _emit(console, Text(f"  = note: {detail}"))
+    if log_path:
+        _emit(console, Text(f"  = note: details written to {log_path}"))
+    if not traceback_text:
+        _emit(console, Text("  = help: rerun with --debug (or CREDITDSL_DEBUG=1) to see the traceback"))
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+def _number_text(value: Decimal) -> str:
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a JSON number")
+    if value == value.to_integral_value():
+        return format(value.quantize(Decimal(1)), "f")
+    return format(value.normalize(), "f")
+
+
+def _encode(value: Any, indent: int | None, level: int, out: list[str]) -> None:
+    if isinstance(value, Decimal):
+        out.append(_number_text(value))
+    elif value is None or isinstance(value, (bool, int, float, str)):
+        out.append(json.dumps(value, ensure_ascii=False, allow_nan=False))
+    elif isinstance(value, Mapping) or isinstance(value, (list, tuple, set, frozenset)):
+        is_map = isinstance(value, Mapping)
+        items = list(value.items()) if is_map else list(value)
+        if not items:
+            out.append("{}" if is_map else "[]")
+            return
+        out.append("{" if is_map else "[")
+        inner = "\n" + " " * (indent * (level + 1)) if indent is not None else ""
+        sep = "," if indent is not None else ", "
+        for i, item in enumerate(items):
+            if i:
+                out.append(sep)
+            out.append(inner)
+            if is_map:
+                key, item = item
+                out.append(json.dumps(str(key), ensure_ascii=False))
+                out.append(": ")
+            _encode(item, indent, level + 1, out)
+        out.append("\n" + " " * (indent * level) if indent is not None else "")
+        out.append("}" if is_map else "]")
+    else:
+        _encode(_json_default(value), indent, level, out)
+
+
+def to_json_text(doc: Any, *, indent: int | None = None) -> str:
+    """JSON text with Decimals written as exact JSON numbers (``999.5``, ``1000``).
+
+    For documents that do not come through ``results``' own writer (the
+    compiled model, diagnostics). Keys keep their order; dates become ISO
+    strings and pydantic models their JSON dump.
+    """
+    out: list[str] = []
+    _encode(doc, indent, 0, out)
+    return "".join(out)
+
+
+def render_json(doc: Any, console: Console, *, indent: int | None = 2) -> None:
+    """Print a JSON document (a dict, or text already written by a JSON writer)."""
+    text = doc if isinstance(doc, str) else to_json_text(doc, indent=indent)
+    console.out(text.rstrip("\n"), highlight=False)
+
+
+# ---------------------------------------------------------------- run results
+
+
+def format_number(value: Any) -> str:
+    """A number as the results document writes it: exact, no exponent, no ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        if value.is_finite() and value == value.to_integral_value():
+            return format(value.quantize(Decimal(1)), "f")
+        return format(value, "f")
+    if isinstance(value, float):
+        return format_number(Decimal(repr(value)))
+    return str(value)
+
+
+def _doc(result: Any) -> dict:
+    """Accept the §11 dict, or an object offering ``to_json()`` / ``to_dict()`` / ``model_dump()``."""
+    if isinstance(result, Mapping):
+        return dict(result)
+    for name in ("to_doc", "to_dict", "to_json_dict", "model_dump", "to_json"):
+        fn = getattr(result, name, None)
+        if callable(fn):
+            doc = fn()
+            if isinstance(doc, str):
+                return json.loads(doc, parse_float=Decimal)
+            if isinstance(doc, Mapping):
+                return dict(doc)
+    raise TypeError(f"cannot render a run result of type {type(result).__name__}")
+
+
+SUMMARY_ORDER = ("lines", "applied", "skipped", "deferred", "remedied", "unmatched", "later", "duplicate", "invalid")
+
+
+def render_run(result_doc: Any, console: Console, *, max_rows: int | None = None) -> None:
+    """The default ``run`` output: one row per subject, then the summary.
+
+    ``result_doc`` is the LANGUAGE.md §11 document (``subjects``, ``summary``,
+    optionally ``rulebook`` and ``as_of``). Columns: subject, tier, one column
+    per ledger (in the order first met), fines, lists, sanctions, and
+    privileges when any subject has one. A null tier shows as ``-``.
+    ``max_rows`` caps the rows shown (``… and N more subjects``).
+    """
+    doc = _doc(result_doc)
+    subjects: list[dict] = list(doc.get("subjects") or [])
+    ledger_names: list[str] = []
+    for s in subjects:
+        for name in (s.get("ledgers") or {}):
+            if name not in ledger_names:
+                ledger_names.append(name)
+    with_privileges = any(s.get("privileges") for s in subjects)
+
+    title_parts = []
+    if doc.get("rulebook"):
+        title_parts.append(f"rulebook {doc['rulebook']}")
+    if doc.get("as_of"):
+        title_parts.append(f"as of {doc['as_of']}")
+    table = Table(
+        title=Text(", ".join(title_parts)) if title_parts else None,
+        title_justify="left",
+        show_edge=True,
+        header_style="bold",
+        highlight=False,
+    )
+    table.add_column("subject", no_wrap=True)
+    table.add_column("tier", no_wrap=True)
+    for name in ledger_names:
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("fines", justify="right", no_wrap=True)
+    table.add_column("lists")
+    table.add_column("sanctions")
+    if with_privileges:
+        table.add_column("privileges")
+
+    rows = subjects if max_rows is None else subjects[:max_rows]
+    for s in rows:
+        ledgers = s.get("ledgers") or {}
+        tier = s.get("tier")
+        cells = [Text(str(s.get("subject", ""))), Text("-" if tier is None else str(tier))]
+        cells += [Text(format_number(ledgers.get(name))) for name in ledger_names]
+        cells.append(Text(format_number(s.get("fines", 0))))
+        cells.append(Text(", ".join(map(str, s.get("lists") or []))))
+        cells.append(Text(", ".join(map(str, s.get("sanctions") or []))))
+        if with_privileges:
+            cells.append(Text(", ".join(map(str, s.get("privileges") or []))))
+        table.add_row(*cells)
+    console.print(table)
+    if len(rows) < len(subjects):
+        _emit(console, Text(f"… and {len(subjects) - len(rows)} more subjects (use --format json for all)"))
+
+    summary = doc.get("summary") or {}
+    parts = [f"{key}: {format_number(summary[key])}" for key in SUMMARY_ORDER if key in summary]
+    parts += [
+        f"{key}: {format_number(value)}"
+        for key, value in summary.items()
+        if key not in SUMMARY_ORDER and key != "tiers" and not isinstance(value, (dict, list))
+    ]
+    if parts:
+        _emit(console, Text(", ".join(parts)))
+    tiers = summary.get("tiers")
+    if isinstance(tiers, Mapping) and tiers:
+        _emit(console, Text("tiers: " + ", ".join(f"{name} {format_number(n)}" for name, n in tiers.items())))
+
+
+def write_text(text: str, console: Console) -> None:
+    """Plain text through the console (no markup, no wrapping)."""
+    _emit(console, Text(text))
+
+
+def stdout_console() -> Console:  # pragma: no cover - trivial
+    return make_console()
+
+
+def stderr_console() -> Console:  # pragma: no cover - trivial
+    return make_console(stderr=True)
+
