@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Callable
 
 from .. import model
-from ..diagnostics import Diagnostic, Label
+from ..diagnostics import Diagnostic, Label, suggest
 from ..source import Span
 
 Check = Callable[[model.Rulebook], Iterable[Diagnostic]]
@@ -58,3 +58,12 @@ def actors(rulebook: model.Rulebook) -> Iterator[tuple[str, model.Rule | model.T
         yield "rule", rule
     for trigger in rulebook.triggers:
         yield "trigger", trigger
+
+
+def hint(word: str, candidates: Iterable[str]) -> str | None:
+    """``diagnostics.suggest``, but a name differing only in case is always suggested."""
+    candidates = list(candidates)
+    for c in candidates:
+        if c.casefold() == word.casefold():
+            return f"did you mean `{c}`?"
+    return suggest(word, candidates)

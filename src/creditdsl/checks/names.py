@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import model
-from ..diagnostics import Diagnostic, error, suggest
+from ..diagnostics import Diagnostic, error
 from .common import (
     EXPECTATION_KEYS,
     RULE_KEYS,
     TRIGGER_KEYS,
     actors,
+    hint,
     label,
     ledger_names,
     list_names,
@@ -73,10 +74,10 @@ def tier_list_namespace(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
 
 def _unknown_tier(name: str, rulebook: model.Rulebook, span: Any, where: str) -> Diagnostic:
     tiers = tier_names(rulebook)
-    hint = suggest(name, tiers) or (
+    text = hint(name, tiers) or (
         "this rulebook declares no tiers" if not tiers else "tiers: " + ", ".join(f"`{t}`" for t in tiers)
     )
-    return error("E0303", f"unknown tier `{name}` in {where}", span, help=hint)
+    return error("E0303", f"unknown tier `{name}` in {where}", span, help=text)
 
 
 def tier_references(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
@@ -97,7 +98,7 @@ def tier_references(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
                     "E0304",
                     f"`{key}:` names `{item.target}`, which is neither a tier nor a list",
                     span_of(item),
-                    help=suggest(item.target, targets),
+                    help=hint(item.target, targets),
                 )
 
 
@@ -113,18 +114,18 @@ def ledger_changes(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
             near = nearest(change.ledger, names + list(keys))
             labels: tuple = ()
             if near in names:
-                hint = f"did you mean `{near}`?"
+                advice = f"did you mean `{near}`?"
                 labels = label(next(x for x in ledgers if x.name == near), f"ledger `{near}` declared here")
             elif near is not None:
-                hint = f"did you mean the {kind} key `{near}`?"
+                advice = f"did you mean the {kind} key `{near}`?"
             else:
-                hint = "ledgers: " + ", ".join(f"`{n}`" for n in names) if names else "declare it under `ledgers:`"
+                advice = "ledgers: " + ", ".join(f"`{n}`" for n in names) if names else "declare it under `ledgers:`"
             yield error(
                 "E0301",
                 f"unknown ledger `{change.ledger}` in {kind} `{actor.name}`",
                 span_of(change, actor.effects, actor),
                 labels=labels,
-                help=hint,
+                help=advice,
             )
 
 
@@ -139,7 +140,7 @@ def list_references(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
                         "E0302",
                         f"`{key}:` in {kind} `{actor.name}` names unknown list `{name}`",
                         span_of(actor.effects, actor),
-                        help=suggest(name, names) or ("declare it under `lists:`" if not names else None),
+                        help=hint(name, names) or ("declare it under `lists:`" if not names else None),
                     )
 
 
@@ -176,7 +177,7 @@ def fine_currency(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
                     "E0208",
                     f"fine in `{fine.currency}` but the rulebook's currency is `{currency}`",
                     span,
-                    help=suggest(fine.currency, [currency]) or f"write the fine in `{currency}`",
+                    help=hint(fine.currency, [currency]) or f"write the fine in `{currency}`",
                 )
         elif fine.currency is None and currency is not None:
             yield error(
@@ -210,7 +211,7 @@ def test_expectations(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
                     "E0311",
                     f"test `{case.name}` expects unknown key `{exp.key}`",
                     span,
-                    help=suggest(exp.key, keys) or "expect ledgers, `tier`, `fines`, `lists`, `sanctions` or `privileges`",
+                    help=hint(exp.key, keys) or "expect ledgers, `tier`, `fines`, `lists`, `sanctions` or `privileges`",
                 )
             elif exp.key == "tier" and exp.key not in ledgers:
                 for name in _strings(value):
@@ -223,7 +224,7 @@ def test_expectations(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
                             "E0302",
                             f"test `{case.name}` expects unknown list `{name}`",
                             span,
-                            help=suggest(name, lists),
+                            help=hint(name, lists),
                         )
 
 

@@ -118,8 +118,8 @@ def _names(node: model.Expr) -> Iterator[str]:
 def tier_coverage(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
     """W0301 and W0302 (see the module docstring)."""
     tiers = rulebook.tiers
-    if not tiers:
-        return
+    if not tiers or any(t.otherwise for t in tiers[:-1]):
+        return  # no tiers, or a misplaced `otherwise` (E0305 says what follows it is unreachable)
     ledgers = {x.name: x for x in rulebook.ledgers}
     try:
         mentioned = []

@@ -20,9 +20,9 @@ import difflib
 from collections.abc import Iterator
 
 from .. import model
-from ..diagnostics import Diagnostic, error, suggest
+from ..diagnostics import Diagnostic, error
 from ..source import Span
-from .common import actors, label, span_of
+from .common import actors, hint, label, span_of
 
 NUMBER, STRING, BOOL, DATE, DATETIME, DURATION, UNKNOWN = (
     "number", "string", "bool", "date", "datetime", "duration", "unknown",
@@ -179,11 +179,11 @@ class Typer:
                 return right
             if left == right == DURATION:
                 return DURATION
-        hint = None
+        advice = None
         if NUMBER in (left, right) and {left, right} & {DATE, DATETIME}:
-            hint = "add a duration to a date, e.g. `+ 30 days`"
+            advice = "add a duration to a date, e.g. `+ 30 days`"
         return self.err(
-            "E0308", f"cannot apply `{op}` to {_ARTICLE[left]} and {_ARTICLE[right]}", span, help=hint
+            "E0308", f"cannot apply `{op}` to {_ARTICLE[left]} and {_ARTICLE[right]}", span, help=advice
         )
 
     def in_(self, node: model.In, span: Span | None) -> str:
@@ -209,7 +209,7 @@ class Typer:
                 "E0303",
                 f"unknown tier `{other.value}`",
                 other.span or span,
-                help=suggest(str(other.value), self.tiers)
+                help=hint(str(other.value), self.tiers)
                 or ("this rulebook declares no tiers" if not self.tiers else None),
             )
 
@@ -220,7 +220,7 @@ class Typer:
                 "E0309",
                 f"unknown function `{node.func}`",
                 span,
-                help=suggest(node.func, [*FUNCTIONS, "count"])
+                help=hint(node.func, [*FUNCTIONS, "count"])
                 or "functions: " + ", ".join(f"`{f}`" for f in [*FUNCTIONS, "count"]),
             )
         types = [self.infer(arg, span) for arg in node.args]
@@ -246,7 +246,7 @@ class Typer:
                     "E0302",
                     f"unknown list `{arg.value}`",
                     arg.span or span,
-                    help=suggest(str(arg.value), self.lists)
+                    help=hint(str(arg.value), self.lists)
                     or ("this rulebook declares no lists" if not self.lists else None),
                 )
             return BOOL
