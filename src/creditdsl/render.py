@@ -30,7 +30,9 @@ Layout decisions, fixed here and pinned by ``tests/golden/render/``:
   Between two shown lines, a single hidden line is shown, a longer gap is
   ``...``.
 * ``^`` marks the primary span, ``-`` a label; at least one mark, even for a
-  zero-width span. Several marks on one line are drawn on separate rows,
+  zero-width span. ``Diagnostic`` has no field for the primary span's own
+  message: the first label whose span *equals* the primary span gives the
+  ``^`` its message (``Label(span, "not a ledger and not a rule key")``). Several marks on one line are drawn on separate rows,
   ordered by column.
 * A span over several lines shows its first and last lines joined by ``|``
   in a margin column (``/`` when the span starts at the line's indentation,
@@ -243,7 +245,11 @@ class _DiagnosticRenderer:
         src = self.sources.get(primary.file)
         near: list[Label] = []
         far: list[Label] = []
+        primary_message = ""
         for lb in d.labels:
+            if not primary_message and lb.span == primary and lb.message:
+                primary_message = lb.message  # a label on the primary span labels the `^`
+                continue
             if (
                 src is not None
                 and lb.span.file == primary.file
@@ -253,7 +259,7 @@ class _DiagnosticRenderer:
                 near.append(lb)
             else:
                 far.append(lb)
-        marks = [_mark(primary, "", True, src)]
+        marks = [_mark(primary, primary_message, True, src)]
         marks += [_mark(lb.span, lb.message, False, src) for lb in near]
         if src is None:
             # Without the text only the location and the label messages can be shown.
@@ -636,9 +642,9 @@ def render_run(result_doc: Any, console: Console, *, max_rows: int | None = None
         title_parts.append(f"rulebook {doc['rulebook']}")
     if doc.get("as_of"):
         title_parts.append(f"as of {doc['as_of']}")
+    if title_parts:
+        _emit(console, Text(", ".join(title_parts), style="bold"))
     table = Table(
-        title=Text(", ".join(title_parts)) if title_parts else None,
-        title_justify="left",
         show_edge=True,
         header_style="bold",
         highlight=False,
