@@ -525,3 +525,182 @@ def test_tier_warnings_agree_with_brute_force(conds, otherwise, floor, width):
     assert {d.message.split("`")[1] for d in diags if d.code == "W0301"} == expect_hidden
     assert any(d.code == "W0302" for d in diags) == expect_gap
     assert all(d.code in ("W0301", "W0302") for d in diags)
+
+
+# ------------------------------------------------------------------ from rulebook text (the real compiler)
+
+from creditdsl.pipeline import analyse_text  # noqa: E402
+
+HEAD = """rulebook: t
+currency: yuan
+ledgers:
+  credit: 1000
+  points: 0
+tiers:
+  A: credit >= 1000
+  B: otherwise
+lists:
+  debtors:
+    for: 1 year
+"""  # 11 lines: snippets start at line 12
+
+
+def text_diags(text: str):
+    loaded = analyse_text(text, "t.rulebook", check=False)
+    assert not loaded.errors, loaded.errors
+    return check(loaded.rulebook)
+
+
+TEXT_CASES = [
+    ("rules:\n  r:\n    on: e\n    credt: -3\n", [("E0301", 15, 5)]),
+    ("rules:\n  r:\n    on: e\n    where: credt > 1\n    credit: -3\n", [("E0301", 15, 12)]),
+    ('rules:\n  r:\n    on: e\n    except: listed("debtor")\n    credit: -3\n', [("E0302", 15, 20)]),
+    ("rules:\n  r:\n    on: e\n    list: debtor\n", [("E0302", 13, 3)]),
+    ("rules:\n  r:\n    on: e\n    tier: b\n", [("E0303", 15, 11)]),
+    ('rules:\n  r:\n    on: e\n    where: tier == "C"\n    credit: 1\n', [("E0303", 15, 20)]),
+    ("sanctions:\n  debtor: [no rail]\n", [("E0304", 13, 3)]),
+    ("rules:\n  r:\n    on: e\n    note: nothing\n", [("E0307", 13, 3)]),
+    ("triggers:\n  t:\n    when: points > 3\n", [("E0307", 13, 3)]),
+    ("rules:\n  r:\n    on: e\n    where: event.at > 2018-01-01 and credit > 2018-01-01\n    credit: -3\n",
+     [("E0308", 15, 38)]),
+    ("rules:\n  r:\n    on: e\n    credit: event.x > 1\n", [("E0308", 15, 13)]),
+    ("rules:\n  r:\n    on: e\n    credit: +mn(event.x, 10)\n", [("E0309", 15, 14)]),
+    ("rules:\n  r:\n    on: e\n    where: distance_km > 1\n    credit: 1\n", [("E0310", 15, 12)]),
+    ("rules:\n  r:\n    on: e\n    credit: -3\ntests:\n  c:\n    events:\n      - e at 2018-07-01\n"
+     "    expect:\n      credits: 997\n      tier: Z\n", [("E0311", 21, 7), ("E0303", 22, 7)]),
+    ("rules:\n  r:\n    on: e\n    fine: event.amount dollars\n", [("E0208", 15, 11)]),
+    ("rules:\n  r:\n    on: e\n    fine: event.amount\n", [("E0312", 15, 11)]),
+    # passing twins
+    ("rules:\n  r:\n    on: e\n    where: event.km > 1 and not listed(\"debtors\")\n    credit: +min(floor(event.amount / 100), 10)\n"
+     "    fine: event.amount yuan\n    tier: B for 1 year\n    list: debtors\n", []),
+    ("sanctions:\n  debtors: [no rail]\n  B: [x]\ntriggers:\n  t:\n    when: points >= 12\n    unlist: debtors\n", []),
+]
+
+
+@pytest.mark.parametrize("snippet, expected", TEXT_CASES)
+def test_from_text(snippet, expected):
+    found = [(d.code, d.span.line, d.span.col) for d in text_diags(HEAD + snippet)]
+    assert found == expected
+
+
+def test_tier_list_clash_from_text():
+    d = text_diags(HEAD + "  A:\n    for: 2 years\n")
+    assert [(x.code, x.span.line, x.labels[0].span.line) for x in d] == [("E0306", 12, 7)]
+
+
+TIER_HEAD = "rulebook: t\nledgers:\n  credit:\n    start: 600\n    floor: 350\n    ceiling: 950\ntiers:\n"
+
+
+@pytest.mark.parametrize(
+    "tiers, expected",
+    [
+        ("  A: credit >= 700\n  B: credit > 400 and credit < 700\n  C: credit >= 800\n",
+         [("W0301", 10, 3), ("W0302", 10, 3)]),
+        ("  A: credit >= 700\n  B: 350 <= credit and credit < 700\n", []),
+        ("  A: credit >= 960\n  B: otherwise\n", [("W0301", 8, 3)]),
+        ("  A: credit > 500\n  B: credit <= 500\n  C: otherwise\n", [("W0301", 10, 3)]),
+    ],
+)
+def test_tier_coverage_from_text(tiers, expected):
+    assert [(d.code, d.span.line, d.span.col) for d in text_diags(TIER_HEAD + tiers)] == expected
+
+
+LANGUAGE_EXAMPLE = """# Rongcheng city scheme as reported in 2019.
+rulebook: Rongcheng social credit
+jurisdiction: Rongcheng, Shandong
+effective: 2013-01-01
+timezone: Asia/Shanghai
+currency: yuan
+source: The Nation (2019), "Discipline and Punish"
+
+ledgers:
+  credit: 1000
+  licence:
+    start: 12
+    reset: yearly
+  points: 0
+
+tiers:
+  A+: credit > 1000
+  A: credit >= 1000
+  B: credit >= 960
+  C: credit >= 850
+  D: otherwise
+
+sanctions:
+  B: [mortgage refused]
+  D: [mortgage refused, no public-sector job]
+  dishonest debtors: [no high-speed rail]
+
+privileges:
+  A+: [deposits waived]
+
+lists:
+  dishonest debtors:
+    for: 1 year
+    tier: D
+    sanctions: [no high-speed rail, no air travel, no hotel booking, no tenders]
+  downgraded:
+    for: 1 year
+  licence suspended:
+  disqualified:
+
+rules:
+  littering:
+    on: littering
+    credit: -3
+  failed to yield:
+    on: failed_to_yield_to_pedestrian
+    credit: -5
+    licence: -3
+    fine: 50 yuan
+  escort elder to hospital:
+    on: escorted_elder
+    where: event.distance_km > 1
+    except: listed("downgraded")
+    credit: +1
+    limit: 2 per month
+    requires: 2 photo or 1 video
+  donation:
+    on: donation
+    credit: +min(floor(event.amount / 100), 10)
+  chickens loose:
+    on: let_chickens_out
+    credit: -10
+    fine: event.amount yuan
+  petition bypassing village head:
+    on: petitioned_upper_government
+    fine: 1000 yuan
+    tier: B
+  speeding major:
+    on: speeding_over_50pct
+    points: +6 for 3 years
+  missed loan payment:
+    on: missed_loan_payment
+    list: dishonest debtors
+  debt repaid:
+    on: debt_repaid
+    unlist: dishonest debtors
+
+triggers:
+  licence exhausted:
+    when: licence <= 0
+    list: licence suspended
+  totting up:
+    when: points >= 12
+    list: disqualified
+    points: reset
+
+tests:
+  one littering drops A to B:
+    events:
+      - littering at 2018-07-01
+    expect:
+      credit: 997
+      tier: B
+      lists: []
+"""
+
+
+def test_language_examples_check_clean():
+    assert text_diags(LANGUAGE_EXAMPLE) == []

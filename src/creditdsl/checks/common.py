@@ -67,3 +67,11 @@ def hint(word: str, candidates: Iterable[str]) -> str | None:
         if c.casefold() == word.casefold():
             return f"did you mean `{c}`?"
     return suggest(word, candidates)
+
+
+def known(kind: str, names: list[str], declare: str) -> str:
+    """A fall-back help line listing the known names (or saying there are none)."""
+    if not names:
+        return f"this rulebook declares no {kind}s; declare one under `{declare}:`"
+    shown = ", ".join(f"`{n}`" for n in names[:8]) + (", ..." if len(names) > 8 else "")
+    return f"{kind}s: {shown}"

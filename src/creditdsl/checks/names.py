@@ -19,6 +19,7 @@ from .common import (
     TRIGGER_KEYS,
     actors,
     hint,
+    known,
     label,
     ledger_names,
     list_names,
@@ -74,9 +75,7 @@ def tier_list_namespace(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
 
 def _unknown_tier(name: str, rulebook: model.Rulebook, span: Any, where: str) -> Diagnostic:
     tiers = tier_names(rulebook)
-    text = hint(name, tiers) or (
-        "this rulebook declares no tiers" if not tiers else "tiers: " + ", ".join(f"`{t}`" for t in tiers)
-    )
+    text = hint(name, tiers) or known("tier", tiers, "tiers")
     return error("E0303", f"unknown tier `{name}` in {where}", span, help=text)
 
 
@@ -98,7 +97,7 @@ def tier_references(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
                     "E0304",
                     f"`{key}:` names `{item.target}`, which is neither a tier nor a list",
                     span_of(item),
-                    help=hint(item.target, targets),
+                    help=hint(item.target, targets) or known("tier or list", targets, "tiers"),
                 )
 
 
@@ -119,7 +118,7 @@ def ledger_changes(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
             elif near is not None:
                 advice = f"did you mean the {kind} key `{near}`?"
             else:
-                advice = "ledgers: " + ", ".join(f"`{n}`" for n in names) if names else "declare it under `ledgers:`"
+                advice = known("ledger", names, "ledgers")
             yield error(
                 "E0301",
                 f"unknown ledger `{change.ledger}` in {kind} `{actor.name}`",
@@ -140,7 +139,7 @@ def list_references(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
                         "E0302",
                         f"`{key}:` in {kind} `{actor.name}` names unknown list `{name}`",
                         span_of(actor.effects, actor),
-                        help=hint(name, names) or ("declare it under `lists:`" if not names else None),
+                        help=hint(name, names) or known("list", names, "lists"),
                     )
 
 
@@ -224,7 +223,7 @@ def test_expectations(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
                             "E0302",
                             f"test `{case.name}` expects unknown list `{name}`",
                             span,
-                            help=hint(name, lists),
+                            help=hint(name, lists) or known("list", lists, "lists"),
                         )
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from .. import model
 from ..diagnostics import Diagnostic, error
 from ..source import Span
-from .common import actors, hint, label, span_of
+from .common import actors, hint, known, label, span_of
 
 NUMBER, STRING, BOOL, DATE, DATETIME, DURATION, UNKNOWN = (
     "number", "string", "bool", "date", "datetime", "duration", "unknown",
@@ -85,7 +85,9 @@ class Typer:
                 "E0308",
                 f"{what} must be {_ARTICLE[want]}, but {shown} is {_ARTICLE[got]}",
                 span,
-                help="compare it with something, e.g. `credit >= 1000`" if want == BOOL else None,
+                help=f"compare it with something, e.g. `{expression.text or 'credit'} > 0`"
+                if want == BOOL and got == NUMBER
+                else None,
             )
 
     # ---------------------------------------------------------- inference
@@ -209,8 +211,7 @@ class Typer:
                 "E0303",
                 f"unknown tier `{other.value}`",
                 other.span or span,
-                help=hint(str(other.value), self.tiers)
-                or ("this rulebook declares no tiers" if not self.tiers else None),
+                help=hint(str(other.value), self.tiers) or known("tier", self.tiers, "tiers"),
             )
 
     def call(self, node: model.Call, span: Span | None) -> str:
@@ -246,8 +247,7 @@ class Typer:
                     "E0302",
                     f"unknown list `{arg.value}`",
                     arg.span or span,
-                    help=hint(str(arg.value), self.lists)
-                    or ("this rulebook declares no lists" if not self.lists else None),
+                    help=hint(str(arg.value), self.lists) or known("list", self.lists, "lists"),
                 )
             return BOOL
         for arg, t in zip(node.args, types):
