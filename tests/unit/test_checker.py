@@ -286,7 +286,7 @@ def test_type_errors(where, fragment):
         bi("and", ev("flag"), bi("<", n("credit"), num(3))),
         bi(">", bi("+", model.Literal_(value=date(2020, 1, 1), type="date"),
                    model.Literal_(value=Duration(3, "day"), type="duration")), ev("at")),
-        bi(">=", model.Count(event_type="x", within=Duration(1, "year")), round_ := call("round", num(1.5), num(0))),
+        bi(">=", model.Count(event_type="x", within=Duration(1, "year")), call("round", num(1.5), num(0))),
         bi("==", n("tier"), s("A")),
     ],
 )
@@ -704,3 +704,14 @@ tests:
 
 def test_language_examples_check_clean():
     assert text_diags(LANGUAGE_EXAMPLE) == []
+
+
+def test_module_doctests():
+    import doctest
+
+    import creditdsl.checker
+    import creditdsl.checks.intervals
+
+    for module in (creditdsl.checker, creditdsl.checks.intervals):
+        failures, _ = doctest.testmod(module)
+        assert failures == 0
