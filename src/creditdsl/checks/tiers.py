@@ -174,11 +174,9 @@ def _hidden(rulebook: model.Rulebook, index: int, over: IntervalSet, regions: li
     tier = rulebook.tiers[index]
     labels = []
     for j in range(index):
-        under_j = regions[j][0]
-        if over.is_empty or not under_j.intersect(over).is_empty:
-            span = span_of(rulebook.tiers[j])
-            if span is not None and (over.is_empty is False):
-                labels.append(Label(span, f"tier `{rulebook.tiers[j].name}` takes these states first"))
+        span = span_of(rulebook.tiers[j])
+        if span is not None and not regions[j][0].intersect(over).is_empty:
+            labels.append(Label(span, f"tier `{rulebook.tiers[j].name}` takes these states first"))
     notes: list[str] = []
     if over.is_empty:
         message = f"tier `{tier.name}` can never hold"
