@@ -223,7 +223,11 @@ class FileCompiler:
             if key in keys:
                 header[key] = self.date_value(keys[key])
         if "drop" in keys:
-            header["drop"] = tuple(n for n, _ in self.names(keys["drop"]))
+            named = self.names(keys["drop"])
+            header["drop"] = tuple(n for n, _ in named)
+            header["drop_spans"] = tuple(span for _, span in named)
+        if "extends" in keys:
+            header["extends_span"] = keys["extends"].value_span
         parts: dict[str, Any] = {}
         for key, fn in (
             ("ledgers", self.ledgers),
@@ -239,7 +243,11 @@ class FileCompiler:
                 body = self.block(keys[key], key)
                 if body is not None:
                     parts[key] = fn(body, key)
-        if "ledgers" not in keys and "extends" not in keys:
+                if body == [] and key == "ledgers":
+                    self.diags.error("E0204", "`ledgers:` declares no ledger", keys[key].key_span,
+                                     help="declare at least one ledger, e.g. `  credit: 1000` on the next line")
+        misspelt = any(d.code == "E0202" and d.help == "did you mean `ledgers`?" for d in self.diags.items)
+        if "ledgers" not in keys and "extends" not in keys and not misspelt:
             self.diags.error("E0204", "missing `ledgers:`", keys["rulebook"].key_span if "rulebook" in keys else None,
                              help="declare at least one ledger, e.g. `ledgers:` then `  credit: 1000`",
                              path=self.src.path)
@@ -344,7 +352,9 @@ class FileCompiler:
             fields["tier_cap"] = self.values.compile("tier_cap", v)
         for key in ("list", "unlist"):
             if key in opts:
-                fields[key] = tuple(n for n, _ in self.names(opts[key]))
+                named = self.names(opts[key])
+                fields[key] = tuple(n for n, _ in named)
+                fields[key + "_spans"] = tuple(span for _, span in named)
         return m.Effects(**{k: v for k, v in fields.items() if v is not None})
 
     def rules(self, body: list[Entry], where: str) -> tuple[m.Rule, ...]:

@@ -151,7 +151,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E0006": ("invisible or bidirectional control character", "Bidi controls and invisible characters could make a name read differently from what it is."),
     # E01xx: syntax
     "E0101": ("syntax error", "The text does not fit the grammar here; the message says what was expected."),
-    "E0102": ("unexpected end of file", "The file ends where more was expected."),
+    "E0102": ("unexpected end", "The file, or a value, ends where more was expected."),
     "E0103": ("unterminated string", "A quoted string has no closing quote on its line."),
     "E0104": ("expected `key: value`", "Every line of a rulebook is `key: value`, `key:` opening a block, or a `- item`."),
     "E0105": ("expression too deep", "Expressions are bounded in nesting depth so that checking always terminates."),
@@ -204,4 +204,5 @@ CODES: dict[str, tuple[str, str]] = {
     "E0501": ("file cannot be read", "A named file is missing, a directory, or unreadable."),
     "E0502": ("not yet supported", "The interpreter does not yet give this key meaning."),
     "E0503": ("bad command-line value", "A command-line value (such as `--as-of`) is malformed."),
+    "E0504": ("file cannot be written", "An output file (such as `--audit FILE`) cannot be created or written."),
 }

@@ -21,6 +21,7 @@ E0224 `drop` of a name nothing inherits.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -44,7 +45,7 @@ def _link(rb: m.Rulebook, load: Loader, root: Path, chain: list[Path], diags: Di
         return rb
     here = Path(rb.path).resolve().parent
     target = (here / rb.extends).resolve()
-    span = rb.span
+    span = rb.extends_span or rb.span
     names = " → ".join(p.name for p in chain + [target])
     if target in chain:
         diags.error("E0221", f"`extends` cycle: {names}", span, help="remove one `extends` from the chain",
@@ -54,16 +55,16 @@ def _link(rb: m.Rulebook, load: Loader, root: Path, chain: list[Path], diags: Di
         diags.error("E0221", f"`extends` chain longer than {MAX_CHAIN} files: {names}", span, path=rb.path)
         return rb
     if not target.is_relative_to(root):
-        diags.error("E0222", f"`extends: {rb.extends}` leaves the rulebook folder `{root}`", span,
+        diags.error("E0222", f"`extends: {rb.extends}` leaves the rulebook folder `{_shown(root)}`", span,
                     help="parents must lie in the root rulebook's folder or below it", path=rb.path)
         return rb
     if target.is_dir():
         diags.error("E0223", f"`extends: {rb.extends}` is a directory, not a rulebook", span, path=rb.path)
         return rb
     if not target.is_file():
-        diags.error("E0223", f"`extends: {rb.extends}`: no such rulebook `{target}`", span, path=rb.path)
+        diags.error("E0223", f"`extends: {rb.extends}`: no such rulebook `{_shown(target)}`", span, path=rb.path)
         return rb
-    parent, parent_diags = load(str(target))
+    parent, parent_diags = load(_shown(target))
     diags.extend(parent_diags)
     if parent is None:
         if not any(d.is_error for d in parent_diags):
@@ -71,6 +72,12 @@ def _link(rb: m.Rulebook, load: Loader, root: Path, chain: list[Path], diags: Di
         return rb
     parent = _link(parent, load, root, chain + [target], diags)
     return merge(parent, rb, diags)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would write it: relative to the working folder when below it."""
+    rel = os.path.relpath(path)
+    return path.as_posix() if rel.startswith("..") else Path(rel).as_posix()
 
 
 def _merge_named(parent: tuple, child: tuple) -> tuple:
@@ -90,13 +97,14 @@ def _merge_labelsets(parent: tuple[m.LabelSet, ...], child: tuple[m.LabelSet, ..
 def merge(parent: m.Rulebook, child: m.Rulebook, diags: Diagnostics) -> m.Rulebook:
     rules = list(parent.rules)
     triggers = list(parent.triggers)
-    for name in child.drop:
+    for i, name in enumerate(child.drop):
+        where = (child.drop_spans[i] if i < len(child.drop_spans) else None) or child.span
         if any(r.name == name for r in rules):
             rules = [r for r in rules if r.name != name]
         elif any(t.name == name for t in triggers):
             triggers = [t for t in triggers if t.name != name]
         else:
-            diags.error("E0224", f"`drop` names `{name}`, which no parent defines", child.span,
+            diags.error("E0224", f"`drop` names `{name}`, which no parent defines", where,
                         help=suggest(name, [r.name for r in rules] + [t.name for t in triggers]), path=child.path)
     fields: dict = {}
     for key in ("jurisdiction", "effective", "until", "timezone", "currency", "source"):

@@ -222,6 +222,9 @@ class Effects(Node):
     tier_cap: TierCap | None = None
     list: tuple[str, ...] = ()
     unlist: tuple[str, ...] = ()
+    # Where each name of `list`/`unlist` stands (not compared, not dumped).
+    list_spans: tuple[Span | None, ...] = Field(default=(), exclude=True, repr=False)
+    unlist_spans: tuple[Span | None, ...] = Field(default=(), exclude=True, repr=False)
 
     @property
     def empty(self) -> bool:
@@ -298,6 +301,8 @@ class Rulebook(Node):
     source: str | None = None
     extends: str | None = None
     drop: tuple[str, ...] = ()
+    extends_span: Span | None = Field(default=None, exclude=True, repr=False)
+    drop_spans: tuple[Span | None, ...] = Field(default=(), exclude=True, repr=False)
     ledgers: tuple[Ledger, ...] = ()
     tiers: tuple[Tier, ...] = ()
     sanctions: tuple[LabelSet, ...] = ()

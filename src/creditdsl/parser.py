@@ -313,14 +313,14 @@ def _value_error(u: UnexpectedInput, kind: str, value: ValueText, src: SourceFil
         expected = "expected " + ", ".join(_expected(u, value_parser()))
         if tok.type == "$END":
             end = value.start + len(value.text)
-            return error("E0101", f"{want} ends too early", src.span(end, end), notes=(expected,))
+            return error("E0102", f"{want} ends too early", src.span(end, end), notes=(expected,))
         start = value.start + (tok.start_pos or 0)
         text = str(tok)
         hint = suggest(text, candidates) if candidates else None
         return error("E0101", f"unexpected `{text}` in {want}", src.span(start, start + len(text)),
                      notes=(expected,), help=hint)
     end = value.start + len(value.text)
-    return error("E0101", f"{want} ends too early", src.span(end, end))
+    return error("E0102", f"{want} ends too early", src.span(end, end))
 
 
 def token_span(src: SourceFile, value: ValueText, node: Token | Tree) -> Span:

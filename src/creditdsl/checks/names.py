@@ -132,13 +132,14 @@ def list_references(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
     """E0302: `list:` / `unlist:` name a declared list."""
     names = list_names(rulebook)
     for kind, actor in actors(rulebook):
-        for key, items in (("list", actor.effects.list), ("unlist", actor.effects.unlist)):
-            for name in items:
+        fx = actor.effects
+        for key, items, spans in (("list", fx.list, fx.list_spans), ("unlist", fx.unlist, fx.unlist_spans)):
+            for i, name in enumerate(items):
                 if name not in names:
                     yield error(
                         "E0302",
                         f"`{key}:` in {kind} `{actor.name}` names unknown list `{name}`",
-                        span_of(actor.effects, actor),
+                        (spans[i] if i < len(spans) else None) or span_of(fx, actor),
                         help=hint(name, names) or known("list", names, "lists"),
                     )
 
