@@ -1,0 +1,449 @@
+"""The interpreter: one loop over a timeline of events (and, later, scheduled work).
+
+Public API::
+
+    run(rulebook, events, subjects=(), as_of=None, audit=None) -> results.RunResult
+
+    rulebook  model.Rulebook (or a plan.Plan compiled from one)
+    events    a path, "-" (stdin), an iterable of JSON lines (str/bytes), or an iterable of
+              already-read events.Event / events.InvalidLine records
+    subjects  a path of a subjects file, or an iterable of events.Subject / dicts with "id"
+    as_of     None (the latest valid event time), a datetime, a date (start of that day in the
+              rulebook's timezone) or the text of either
+    audit     None, or a callable taking each results.Decision in the order decisions are taken
+              (results.AuditWriter streams them as JSON lines; results.AuditCollector keeps them)
+
+Raises diagnostics.CreditDslError (E0502) for rulebook features not supported yet, and
+(E0503) for a malformed ``as_of``; bad event lines never raise: they are `invalid` lines,
+listed in ``RunResult.invalid`` for the caller to report as ``FILE:LINE: reason``.
+
+Shape of a run: read every line in input order (checking each (subject, id) for duplicates
+in the subject's own state), order the valid events by (at, input order) (a stable sort,
+skipped when the input is already ordered), then fold: for each timeline item, first run
+the agenda's work due before it (a heap of (instant, phase, sequence); phase 0 = reverts,
+expiries, list-term ends, resets; phase 1 = events; phase 2 = grace deadlines), then the
+item. Each event touches only its subject's state, so the fold is per subject.
+"""
+
+from __future__ import annotations
+
+import decimal
+import heapq
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from . import model
+from .diagnostics import CreditDslError, error
+from .events import Event, InvalidLine, Subject, content_digest, parse_event, read_events, read_subjects
+from .expressions import Skip, decimal_context
+from .plan import CompiledRule, Plan, compile_plan, signed
+from .results import RANK, Decision, RunResult, SubjectResult, Summary
+from .state import DIRTY, SubjectState, period_counter
+from .values import ValueError_, localize, parse_datetime, period_key
+
+_UTC = timezone.utc
+_MIN = datetime.min.replace(tzinfo=_UTC)
+_RANK_NAME = {v: k for k, v in RANK.items()}
+
+EVENT, DUPLICATE, INVALID, LATER = 0, 1, 2, 3
+
+
+def parse_as_of(value: Any, tz: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return localize(value, tz) if value.tzinfo is None else value.astimezone(tz)
+    if isinstance(value, date):
+        return localize(datetime.combine(value, time()), tz)
+    try:
+        return parse_datetime(str(value), tz).astimezone(tz)
+    except ValueError_ as exc:
+        raise CreditDslError([error("E0503", f"bad --as-of: {exc}")]) from None
+
+
+def _items(events: Any, tz: Any) -> Iterator[Event | InvalidLine]:
+    if isinstance(events, (str, Path)):
+        yield from read_events(events, tz)
+        return
+    number = 0
+    for item in events:
+        if isinstance(item, (Event, InvalidLine)):
+            yield item
+            continue
+        number += 1
+        raw = item.encode("utf-8", "surrogatepass") if isinstance(item, str) else item
+        raw = raw.strip()
+        if raw:
+            yield parse_event(raw, number, tz)
+
+
+def _subjects(subjects: Any) -> tuple[list[Subject], list[InvalidLine]]:
+    if subjects is None:
+        return [], []
+    if isinstance(subjects, (str, Path)):
+        return read_subjects(subjects)
+    out = []
+    for s in subjects:
+        if isinstance(s, Subject):
+            out.append(s)
+        else:
+            out.append(Subject(str(s["id"]), dict(s)))
+    return out, []
+
+
+class Runner:
+    """One run's mutable context: the states, the agenda, the summary, the audit sink."""
+
+    def __init__(self, plan: Plan, audit: Callable[[Decision], None] | None):
+        self.plan = plan
+        self.tz = plan.tz
+        self.audit = audit
+        self.states: dict[str, SubjectState] = {}
+        self.summary = Summary()
+        self.seq = 0
+        self.agenda: list = []  # heap of (utc instant, phase, sequence, work)
+        self.agenda_seq = 0
+        self.open_lines: dict[int, list[int]] = {}  # line → [best rank, pending deferrals]
+
+    # ------------------------------------------------------------ helpers
+    def state(self, subject: str) -> SubjectState:
+        st = self.states.get(subject)
+        if st is None:
+            st = self.states[subject] = self.plan.new_state(subject, None)
+        return st
+
+    def emit(self, line: int | None, at: datetime | None, event: str | None, subject: str | None,
+             rule: CompiledRule | None, outcome: str, reason: str | None, **kw: Any) -> None:
+        self.seq += 1
+        self.audit(Decision(
+            self.seq, line, at, event, subject, None if rule is None else rule.name, outcome, reason,
+            span=None if rule is None else rule.span, **kw,
+        ))
+
+    def line_outcome(self, outcome: str) -> None:
+        self.summary.count(outcome)
+
+    # ------------------------------------------------------------ non-events
+    def passive(self, kind: int, item: Event | InvalidLine) -> None:
+        """A duplicate, invalid or later line: counted and audited, no state involved."""
+        outcome = ("applied", "duplicate", "invalid", "later")[kind]
+        self.summary.count(outcome)
+        if self.audit is None:
+            return
+        if kind == INVALID:
+            reason = f"{item.code}: {item.reason}"
+            self.emit(item.line, item.at, item.id, item.subject, None, outcome, reason)
+        elif kind == DUPLICATE:
+            self.emit(item.line, item.at, item.id, item.subject, None, outcome, f"duplicate of event {item.id}")
+        else:
+            self.emit(item.line, item.at, item.id, item.subject, None, outcome, "after as_of")
+
+    # ------------------------------------------------------------ events
+    def event(self, ev: Event) -> None:  # noqa: C901 - the hot path, kept in one piece
+        plan = self.plan
+        st = self.states[ev.subject]
+        st.now = ev.at
+        watch = plan.watch
+        if watch and ev.type in watch:
+            keep = watch[ev.type].subtract(ev.at).astimezone(_UTC)
+            st.record(ev.type, ev.key, keep)
+            if not plan.tier_cacheable:
+                st.tier = DIRTY
+        rules = plan.by_type.get(ev.type)
+        audit = self.audit
+        if not rules:
+            self.summary.unmatched += 1
+            if audit is not None:
+                self._unmatched(ev, st, f"no rule for event type `{ev.type}`")
+            return
+        best = -1  # best rank among decisions taken now (deferrals aside)
+        deferred = False
+        groups: dict[str, str] | None = None
+        for r in rules:
+            if r.where is not None:
+                try:
+                    ok = r.where(st, ev)
+                except Skip as s:
+                    best = max(best, 1)
+                    self._skip(ev, st, r, s.reason)
+                    continue
+                if ok is not True:
+                    if ok is not False:
+                        best = max(best, 1)
+                        self._skip(ev, st, r, f"`where: {r.where_text}` is not a condition")
+                    continue
+            if r.except_ is not None:
+                try:
+                    held = r.except_(st, ev)
+                except Skip as s:
+                    best = max(best, 1)
+                    self._skip(ev, st, r, s.reason)
+                    continue
+                if held is not False:
+                    best = max(best, 1)
+                    self._skip(ev, st, r, f"except: {r.except_text}" if held is True
+                               else f"`except: {r.except_text}` is not a condition")
+                    continue
+            if r.requires is not None:
+                why = r.evidence_reason(ev.evidence)
+                if why is not None:
+                    best = max(best, 1)
+                    self._skip(ev, st, r, why)
+                    continue
+            lim = r.limit
+            if lim is not None:
+                cell = self._limit_cell(st, r, ev)
+                if (cell[1] if lim.period is not None else len(cell)) >= lim.count:
+                    best = max(best, 1)
+                    self._skip(ev, st, r, f"{r.limit_text} reached")
+                    continue
+            if r.group is not None:
+                if groups is None:
+                    groups = {}
+                taker = groups.get(r.group)
+                if taker is not None:
+                    best = max(best, 1)
+                    self._skip(ev, st, r, f"superseded by rule `{taker}` (group {r.group})")
+                    continue
+                groups[r.group] = r.name
+            if r.grace is not None:
+                outcome = self.defer(ev, st, r)
+            else:
+                outcome = self.apply(r, st, ev, ev.line, ev.at, ev.id)
+            if outcome >= 3:
+                if lim is not None:  # the rule took the event: it counts for the limit
+                    if lim.period is not None:
+                        cell[1] += 1
+                    else:
+                        cell.append(ev.key)
+                if outcome == 3:
+                    deferred = True
+                    continue
+            if outcome > best:
+                best = outcome
+        if deferred:
+            track = self.open_lines[ev.line]
+            if best > track[0]:
+                track[0] = best
+        elif best < 0:
+            self.summary.unmatched += 1
+            if audit is not None:
+                self._unmatched(ev, st, "no rule applies (every `where` was false)")
+        else:
+            self.summary.count(_RANK_NAME[best])
+
+    def _limit_cell(self, st: SubjectState, r: CompiledRule, ev: Event) -> Any:
+        lim = r.limit
+        if lim.period is not None:
+            return period_counter(st.limits, r.index, period_key(ev.at, lim.period))
+        keys = st.limits.get(r.index)
+        if keys is None:
+            keys = st.limits[r.index] = []
+        cutoff = lim.within.subtract(ev.at).astimezone(_UTC)
+        while keys and keys[0] <= cutoff:
+            keys.pop(0)
+        return keys
+
+    def _unmatched(self, ev: Event, st: SubjectState, reason: str) -> None:
+        bal = tuple(st.bal)
+        tier = self.plan.tier_name(st)
+        self.emit(ev.line, ev.at, ev.id, ev.subject, None, "unmatched", reason,
+                  changes=(), before=bal, after=bal, tier_before=tier, tier_after=tier)
+
+    def _skip(self, ev: Event | None, st: SubjectState, r: CompiledRule, reason: str,
+              line: int | None = None, at: datetime | None = None, event_id: str | None = None) -> None:
+        if self.audit is None:
+            return
+        bal = tuple(st.bal)
+        tier = self.plan.tier_name(st)
+        if ev is not None:
+            line, at, event_id = ev.line, ev.at, ev.id
+        self.emit(line, at, event_id, st.id, r, "skipped", reason,
+                  changes=(), before=bal, after=bal, tier_before=tier, tier_after=tier)
+
+    def defer(self, ev: Event, st: SubjectState, r: CompiledRule) -> int:  # pragma: no cover - issue 4
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ effects
+    def apply(self, r: CompiledRule, st: SubjectState, ev: Event | None, line: int | None,
+              at: datetime, event_id: str | None, outcome: str = "applied") -> int:
+        """Apply a rule's (or trigger's) effects; returns the rank of the decision taken."""
+        plan = self.plan
+        try:
+            amounts = []
+            for index, fn, duration in r.changes:
+                amount = fn(st, ev)
+                if type(amount) is not Decimal:
+                    raise Skip(f"the change to `{plan.ledger_names[index]}` is a {type(amount).__name__}, not a number")
+                amounts.append((index, amount, duration))
+            fine = None
+            if r.fine is not None:
+                fine = r.fine(st, ev)
+                if type(fine) is not Decimal:
+                    raise Skip("the fine is not a number")
+        except Skip as s:
+            self._skip(ev, st, r, s.reason, line, at, event_id)
+            return 1
+        audit = self.audit
+        if audit is not None:
+            before = tuple(st.bal)
+            tier_before = plan.tier_name(st)
+        bal = st.bal
+        changes = []
+        notes = []
+        floors, ceilings = plan.floors, plan.ceilings
+        for index, amount, duration in amounts:
+            old = bal[index]
+            new = old + amount
+            lo = floors[index]
+            if lo is not None and new < lo:
+                new = lo
+            hi = ceilings[index]
+            if hi is not None and new > hi:
+                new = hi
+            applied = new - old
+            bal[index] = new
+            if applied != amount:
+                notes.append(f"clamped: {signed(applied)} of {signed(amount)} to {plan.ledger_names[index]}")
+            changes.append((plan.ledger_names[index], applied))
+        if fine is not None:
+            st.fines += fine
+        if r.tier_cap >= 0 and r.tier_cap > st.cap:
+            st.cap = r.tier_cap
+        listed: tuple = ()
+        unlisted: tuple = ()
+        if r.list:
+            for name in r.list:
+                st.lists[name] = None
+            listed = r.list
+        if r.unlist:
+            gone = [name for name in r.unlist if name in st.lists]
+            for name in gone:
+                del st.lists[name]
+            unlisted = tuple(gone)
+        st.tier = DIRTY
+        if audit is not None:
+            self.emit(line, at, event_id, st.id, r, outcome, "; ".join(notes) or None,
+                      changes=tuple(changes), before=before, after=tuple(bal),
+                      tier_before=tier_before, tier_after=plan.tier_name(st),
+                      fine=fine, listed=listed, unlisted=unlisted)
+        return 4
+
+    # ------------------------------------------------------------ the loop
+    def run_agenda(self, until: tuple) -> None:
+        agenda = self.agenda
+        while agenda and agenda[0][:2] <= until:
+            self.work(heapq.heappop(agenda))
+
+    def work(self, item: tuple) -> None:  # pragma: no cover - issue 4
+        raise NotImplementedError
+
+    def finish(self, as_of: datetime | None) -> tuple[SubjectResult, ...]:
+        plan = self.plan
+        for track in self.open_lines.values():
+            best, pending = track
+            self.summary.count(_RANK_NAME[max(best, 3) if pending else best])
+        self.open_lines.clear()
+        out = []
+        tiers: dict[int, int] = {}
+        for sid in sorted(self.states):
+            st = self.states[sid]
+            if as_of is not None:
+                st.now = as_of
+            if not plan.tier_cacheable:
+                st.tier = DIRTY
+            tier = plan.tier_index(st)
+            if tier >= 0:
+                tiers[tier] = tiers.get(tier, 0) + 1
+            sanctions, privileges = plan.labels(st, tier)
+            out.append(SubjectResult(
+                sid, tuple(zip(plan.ledger_names, st.bal)), None if tier < 0 else plan.tier_names[tier],
+                st.fines, tuple(n for n in plan.list_names if n in st.lists), sanctions, privileges,
+            ))
+        self.summary.tiers = {plan.tier_names[i]: tiers[i] for i in sorted(tiers)}
+        return tuple(out)
+
+
+def run(
+    rulebook: model.Rulebook | Plan,
+    events: Any,
+    subjects: Any = None,
+    as_of: Any = None,
+    audit: Callable[[Decision], None] | None = None,
+) -> RunResult:
+    plan = rulebook if isinstance(rulebook, Plan) else compile_plan(rulebook)
+    with decimal.localcontext(decimal_context()):
+        return _run(plan, events, subjects, as_of, audit)
+
+
+def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any) -> RunResult:
+    tz = plan.tz
+    as_of = parse_as_of(as_of_arg, tz)
+    as_of_key = None if as_of is None else as_of.astimezone(_UTC)
+    runner = Runner(plan, audit)
+    subject_list, bad_subjects = _subjects(subjects)
+    for s in subject_list:
+        if s.id not in runner.states:
+            runner.states[s.id] = plan.new_state(s.id, s.fields)
+    timeline: list[tuple] = []
+    invalid: list[InvalidLine] = []
+    running = _MIN  # latest instant read so far: where passive lines stand
+    ordered = True
+    latest: Event | None = None
+    summary = runner.summary
+    for item in _items(events, tz):
+        summary.lines += 1
+        if type(item) is InvalidLine:
+            invalid.append(item)
+            timeline.append((running, item.line, INVALID, item))
+            continue
+        key = item.key
+        if as_of_key is not None and key > as_of_key:
+            if key > running:
+                running = key
+            timeline.append((key, item.line, LATER, item))
+            continue
+        st = runner.state(item.subject)
+        digest = content_digest(item.fields)
+        seen = st.seen.get(item.id)
+        if seen is None:
+            st.seen[item.id] = digest
+            if key < running:
+                ordered = False
+            else:
+                running = key
+            if latest is None or key > latest.key:
+                latest = item
+            timeline.append((key, item.line, EVENT, item))
+        elif seen == digest:
+            timeline.append((running, item.line, DUPLICATE, item))
+        else:
+            bad = InvalidLine(item.line, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before with other content",
+                              item.id, item.subject, item.at)
+            invalid.append(bad)
+            timeline.append((running, item.line, INVALID, bad))
+    if not ordered:
+        timeline.sort(key=lambda x: (x[0], x[1]))
+    if as_of is None and latest is not None:
+        as_of = latest.at
+        as_of_key = latest.key
+    flushed = False
+    for key, _line, kind, item in timeline:
+        if kind == EVENT:
+            if runner.agenda:
+                runner.run_agenda((key, 0))
+            runner.event(item)
+        else:
+            if kind == LATER and not flushed and as_of_key is not None:
+                runner.run_agenda((as_of_key, 9))
+                flushed = True
+            runner.passive(kind, item)
+    if as_of_key is not None:
+        runner.run_agenda((as_of_key, 9))
+    subjects_out = runner.finish(as_of)
+    warnings = tuple(
+        error(b.code, f"subjects line {b.line}: {b.reason}") for b in bad_subjects
+    )
+    return RunResult(plan.rulebook.name, as_of, subjects_out, summary, tuple(invalid), warnings)

@@ -1,0 +1,297 @@
+"""Outcomes, decisions (audit lines), the result document, and an exact JSON writer.
+
+Public API::
+
+    Outcome                      closed enum of every outcome (LANGUAGE.md §5, §11)
+    LINE_OUTCOMES                the eight line outcomes, in summary order
+    Decision                     one audit line (a slotted record, built per decision)
+    SubjectResult, Summary, RunResult    the result document (§11)
+    dumps(value, indent=None) -> str     JSON with Decimals as exact numbers (`999.5`)
+    result_json(result) -> str           the `--format json` document (one line + "\\n")
+    decision_json(decision, ledger_names) -> str   one audit line (no newline)
+    AuditWriter(stream, ledger_names)    callable(decision): writes one line per decision
+    AuditCollector()                     callable(decision): keeps them in a list
+
+Audit lines have the fields of §11 in this order: seq, line, at, event, subject, rule,
+outcome, reason, changes, before, after, tier_before, tier_after; then, only when
+present, fine, listed, unlisted. Line outcomes that are not decisions of the
+state (duplicate, invalid, later) have null changes/before/after/tiers.
+Decimals print without exponent or trailing zeros; strings are ASCII-escaped, so the
+same inputs give byte-identical outputs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import IO, Any, Iterable
+
+from .diagnostics import Diagnostic
+from .source import Span
+from .values import format_decimal
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    SKIPPED = "skipped"
+    DEFERRED = "deferred"
+    REMEDIED = "remedied"
+    UNMATCHED = "unmatched"
+    LATER = "later"
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+    REVERTED = "reverted"
+    RESET = "reset"
+    TRIGGERED = "triggered"
+    UNLISTED = "unlisted"
+
+
+LINE_OUTCOMES: tuple[str, ...] = (
+    "applied", "skipped", "deferred", "remedied", "unmatched", "later", "duplicate", "invalid",
+)
+# precedence of a line's final outcome when its rules disagree (higher wins)
+RANK = {"unmatched": 0, "skipped": 1, "remedied": 2, "deferred": 3, "applied": 4}
+
+
+class Decision:
+    """One audit line. ``changes`` is a tuple of (ledger name, applied amount);
+    ``before``/``after`` are tuples of balances in ledger order (None when not read)."""
+
+    __slots__ = (
+        "seq", "line", "at", "event", "subject", "rule", "outcome", "reason", "changes",
+        "before", "after", "tier_before", "tier_after", "fine", "listed", "unlisted", "span",
+    )
+
+    def __init__(
+        self, seq: int, line: int | None, at: datetime | None, event: str | None, subject: str | None,
+        rule: str | None, outcome: str, reason: str | None,
+        changes: tuple | None = None, before: tuple | None = None, after: tuple | None = None,
+        tier_before: str | None = None, tier_after: str | None = None,
+        fine: Decimal | None = None, listed: tuple = (), unlisted: tuple = (), span: Span | None = None,
+    ):
+        self.seq = seq
+        self.line = line
+        self.at = at
+        self.event = event
+        self.subject = subject
+        self.rule = rule
+        self.outcome = outcome
+        self.reason = reason
+        self.changes = changes
+        self.before = before
+        self.after = after
+        self.tier_before = tier_before
+        self.tier_after = tier_after
+        self.fine = fine
+        self.listed = listed
+        self.unlisted = unlisted
+        self.span = span
+
+    def __repr__(self) -> str:
+        return f"Decision({self.seq}, line={self.line}, {self.subject}, {self.rule!r}, {self.outcome}, {self.reason!r})"
+
+
+_str = json.dumps
+
+
+def _num(value: Decimal | int) -> str:
+    return format_decimal(value) if type(value) is Decimal else str(value)
+
+
+def dumps(value: Any, indent: int | None = None) -> str:
+    """JSON text: dicts keep their order, Decimals are exact numbers, datetimes ISO strings."""
+    parts: list[str] = []
+    _dump(value, parts, indent, 0)
+    return "".join(parts)
+
+
+def _dump(value: Any, out: list[str], indent: int | None, depth: int) -> None:  # noqa: C901
+    t = type(value)
+    if value is None:
+        out.append("null")
+    elif t is bool:
+        out.append("true" if value else "false")
+    elif t is Decimal:
+        out.append(format_decimal(value))
+    elif t is int:
+        out.append(str(value))
+    elif t is str:
+        out.append(_str(value))
+    elif isinstance(value, datetime):
+        out.append(_str(value.isoformat()))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        if indent is None:
+            sep, open_, close = ", ", "{", "}"
+        else:
+            pad = "\n" + " " * (indent * (depth + 1))
+            sep, open_, close = "," + pad, "{" + pad, "\n" + " " * (indent * depth) + "}"
+        out.append(open_)
+        first = True
+        for k, v in value.items():
+            if not first:
+                out.append(sep)
+            first = False
+            out.append(_str(str(k)))
+            out.append(": ")
+            _dump(v, out, indent, depth + 1)
+        out.append(close)
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            out.append("[]")
+            return
+        out.append("[")
+        for i, v in enumerate(value):
+            if i:
+                out.append(", ")
+            _dump(v, out, None, depth + 1)
+        out.append("]")
+    elif hasattr(value, "to_json"):
+        _dump(value.to_json(), out, indent, depth)
+    else:
+        raise TypeError(f"cannot write {t.__name__} as JSON")
+
+
+def _balances(names: tuple[str, ...], values: tuple | None) -> str:
+    if values is None:
+        return "null"
+    return "{" + ", ".join(f"{n}: {format_decimal(v)}" for n, v in zip(names, values)) + "}"
+
+
+def decision_json(d: Decision, ledger_names: tuple[str, ...]) -> str:
+    """One audit line; ``ledger_names`` are the JSON-quoted ledger names in order."""
+    changes = (
+        "null" if d.changes is None
+        else "{" + ", ".join(f"{_str(n)}: {format_decimal(v)}" for n, v in d.changes) + "}"
+    )
+    text = (
+        f'{{"seq": {d.seq}, "line": {"null" if d.line is None else d.line}, '
+        f'"at": {"null" if d.at is None else chr(34) + d.at.isoformat() + chr(34)}, '
+        f'"event": {"null" if d.event is None else _str(d.event)}, '
+        f'"subject": {"null" if d.subject is None else _str(d.subject)}, '
+        f'"rule": {"null" if d.rule is None else _str(d.rule)}, '
+        f'"outcome": "{d.outcome}", "reason": {"null" if d.reason is None else _str(d.reason)}, '
+        f'"changes": {changes}, "before": {_balances(ledger_names, d.before)}, '
+        f'"after": {_balances(ledger_names, d.after)}, '
+        f'"tier_before": {"null" if d.tier_before is None else _str(d.tier_before)}, '
+        f'"tier_after": {"null" if d.tier_after is None else _str(d.tier_after)}'
+    )
+    if d.fine is not None:
+        text += f', "fine": {format_decimal(d.fine)}'
+    if d.listed:
+        text += ', "listed": [' + ", ".join(_str(x) for x in d.listed) + "]"
+    if d.unlisted:
+        text += ', "unlisted": [' + ", ".join(_str(x) for x in d.unlisted) + "]"
+    return text + "}"
+
+
+class AuditWriter:
+    """Streams decisions as JSON lines to a text stream (buffered by the stream)."""
+
+    def __init__(self, stream: IO[str], ledger_names: Iterable[str], spans: bool = False):
+        self.stream = stream
+        self.names = tuple(_str(n) for n in ledger_names)
+        self.spans = spans
+        self._write = stream.write
+
+    def __call__(self, d: Decision) -> None:
+        line = decision_json(d, self.names)
+        if self.spans and d.span is not None:
+            line = line[:-1] + f', "rule_span": {_str(str(d.span))}}}'
+        self._write(line + "\n")
+
+
+class AuditCollector:
+    """Keeps decisions in memory (tests, `creditdsl test`, `explain`)."""
+
+    def __init__(self) -> None:
+        self.decisions: list[Decision] = []
+
+    def __call__(self, d: Decision) -> None:
+        self.decisions.append(d)
+
+    def lines(self, ledger_names: Iterable[str]) -> list[str]:
+        names = tuple(_str(n) for n in ledger_names)
+        return [decision_json(d, names) for d in self.decisions]
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectResult:
+    subject: str
+    ledgers: tuple[tuple[str, Decimal], ...]
+    tier: str | None
+    fines: Decimal
+    lists: tuple[str, ...]
+    sanctions: tuple[str, ...]
+    privileges: tuple[str, ...]
+
+    def ledger(self, name: str) -> Decimal:
+        return dict(self.ledgers)[name]
+
+    def to_json(self) -> dict:
+        return {
+            "subject": self.subject,
+            "ledgers": dict(self.ledgers),
+            "tier": self.tier,
+            "fines": self.fines,
+            "lists": list(self.lists),
+            "sanctions": list(self.sanctions),
+            "privileges": list(self.privileges),
+        }
+
+
+@dataclass(slots=True)
+class Summary:
+    lines: int = 0
+    applied: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    remedied: int = 0
+    unmatched: int = 0
+    later: int = 0
+    duplicate: int = 0
+    invalid: int = 0
+    tiers: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: str, n: int = 1) -> None:
+        setattr(self, outcome, getattr(self, outcome) + n)
+
+    def outcomes_total(self) -> int:
+        return sum(getattr(self, o) for o in LINE_OUTCOMES)
+
+    def to_json(self) -> dict:
+        out: dict = {"lines": self.lines}
+        for o in LINE_OUTCOMES:
+            out[o] = getattr(self, o)
+        out["tiers"] = dict(self.tiers)
+        return out
+
+
+@dataclass(slots=True)
+class RunResult:
+    rulebook: str
+    as_of: datetime | None
+    subjects: tuple[SubjectResult, ...]
+    summary: Summary
+    invalid: tuple = ()  # events.InvalidLine records, in input order (for stderr: FILE:LINE: reason)
+    warnings: tuple[Diagnostic, ...] = ()
+
+    def subject(self, subject_id: str) -> SubjectResult:
+        return next(s for s in self.subjects if s.subject == subject_id)
+
+    def to_json(self) -> dict:
+        return {
+            "rulebook": self.rulebook,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "subjects": [s.to_json() for s in self.subjects],
+            "summary": self.summary.to_json(),
+        }
+
+
+def result_json(result: RunResult, indent: int | None = None) -> str:
+    return dumps(result.to_json(), indent) + "\n"

@@ -1,0 +1,75 @@
+"""One subject's mutable state: small, slotted, never copied per event.
+
+The interpreter folds every subject independently (a run can be split by subject),
+so everything a decision reads lives here:
+
+* ``bal``: ledger balances, a list indexed like ``rulebook.ledgers``;
+* ``fines``: total fines (Decimal);
+* ``lists``: list name → membership term token (None: until an ``unlist``);
+* ``cap``: the worst permanent tier cap (an index into ``rulebook.tiers``, -1 = none);
+  ``tcaps``: temporary caps, token → tier index;
+* ``limits``: rule index → ``[period_key, count]`` (calendar) or a list of UTC instants
+  (rolling ``within``); ``caps``: (rule index, ledger index) → same shapes with totals;
+* ``hist``: event type → sorted UTC instants, kept only for types that ``count()`` reads
+  and only as far back as its longest window;
+* ``seen``: event id → content digest (duplicate detection, per subject);
+* ``pending``: ledger index → set of revert tokens (cancelled by resets);
+* ``trig``: the remembered value of each trigger's condition;
+* ``now``: the instant of the evaluation in progress (read by ``count()``);
+* ``tier``: a cache of the current tier index (``DIRTY`` after any change).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+DIRTY = -2
+
+
+class SubjectState:
+    __slots__ = (
+        "id", "fields", "bal", "fines", "lists", "cap", "tcaps", "limits", "caps",
+        "hist", "seen", "pending", "trig", "now", "tier", "anniversary",
+    )
+
+    def __init__(self, subject_id: str, fields: dict | None, starts: list[Decimal]):
+        self.id = subject_id
+        self.fields = fields if fields is not None else {}
+        self.bal = list(starts)
+        self.fines = Decimal(0)
+        self.lists: dict[str, Any] = {}
+        self.cap = -1
+        self.tcaps: dict[int, int] = {}
+        self.limits: dict[int, Any] = {}
+        self.caps: dict[tuple[int, int], Any] = {}
+        self.hist: dict[str, list[datetime]] = {}
+        self.seen: dict[str, bytes] = {}
+        self.pending: dict[int, set[int]] = {}
+        self.trig: list[bool] | None = None
+        self.now: datetime | None = None
+        self.tier = DIRTY
+        self.anniversary: Any = None
+
+    def record(self, event_type: str, key: datetime, keep_after: datetime | None) -> None:
+        """Remember an event of a type that ``count()`` reads; forget what no window reaches."""
+        keys = self.hist.get(event_type)
+        if keys is None:
+            self.hist[event_type] = [key]
+            return
+        keys.append(key)
+        if len(keys) >= 64 and keep_after is not None:
+            drop = bisect_right(keys, keep_after)
+            if drop > len(keys) // 2:
+                del keys[:drop]
+
+
+def period_counter(counters: dict, key: Any, period_key: Any) -> list:
+    """The ``[period_key, value]`` cell of a calendar counter, reset when the period changed."""
+    cell = counters.get(key)
+    if cell is None or cell[0] != period_key:
+        cell = [period_key, 0]
+        counters[key] = cell
+    return cell
