@@ -320,6 +320,7 @@ class FileCompiler:
                         self.diags.error("E0209", "a list's `tier:` lasts as long as the membership",
                                          opts["tier"].value_span, help="put the duration in the list's `for:`")
                     fields["tier"] = cap.tier
+                    fields["tier_span"] = cap.span
             for key in ("sanctions", "privileges"):
                 if key in opts:
                     fields[key] = tuple(n for n, _ in self.names(opts[key]))
@@ -334,9 +335,10 @@ class FileCompiler:
         for key, e in opts.items():
             if key in known:
                 continue
-            if key in m.RESERVED_WORDS:
-                self.diags.error("E0203", f"`{key}` is not allowed here", e.key_span,
-                                 help=suggest(key, known) or f"allowed here: {', '.join(known)}")
+            if key in m.RESERVED_WORDS or key in TOP_KEYS:
+                where = "a top-level key" if key in TOP_KEYS and key not in m.RESERVED_WORDS else "not allowed here"
+                self.diags.error("E0203", f"`{key}` is {where}, not a key of this block", e.key_span,
+                                 help=suggest(key, known) or f"allowed here: {', '.join(known)} and ledger names")
                 continue
             v = self.scalar(e, "a change such as `-3`")
             if v is None:

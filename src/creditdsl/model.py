@@ -152,6 +152,7 @@ class ListDef(Node):
     name: str
     term: Duration | None = None  # `for:`; None means until an `unlist`
     tier: str | None = None  # members are capped at this tier
+    tier_span: Span | None = Field(default=None, exclude=True, repr=False)
     sanctions: tuple[str, ...] = ()
     privileges: tuple[str, ...] = ()
     note: str | None = None

@@ -555,7 +555,7 @@ TEXT_CASES = [
     ("rules:\n  r:\n    on: e\n    credt: -3\n", [("E0301", 15, 5)]),
     ("rules:\n  r:\n    on: e\n    where: credt > 1\n    credit: -3\n", [("E0301", 15, 12)]),
     ('rules:\n  r:\n    on: e\n    except: listed("debtor")\n    credit: -3\n', [("E0302", 15, 20)]),
-    ("rules:\n  r:\n    on: e\n    list: debtor\n", [("E0302", 13, 3)]),
+    ("rules:\n  r:\n    on: e\n    list: debtor\n", [("E0302", 15, 11)]),
     ("rules:\n  r:\n    on: e\n    tier: b\n", [("E0303", 15, 11)]),
     ('rules:\n  r:\n    on: e\n    where: tier == "C"\n    credit: 1\n', [("E0303", 15, 20)]),
     ("sanctions:\n  debtor: [no rail]\n", [("E0304", 13, 3)]),

@@ -88,7 +88,7 @@ def tier_references(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
             yield _unknown_tier(cap.tier, rulebook, span_of(cap, actor.effects, actor), f"{kind} `{actor.name}`")
     for lst in rulebook.lists:
         if lst.tier is not None and lst.tier not in tiers:
-            yield _unknown_tier(lst.tier, rulebook, span_of(lst), f"list `{lst.name}`")
+            yield _unknown_tier(lst.tier, rulebook, lst.tier_span or span_of(lst), f"list `{lst.name}`")
     targets = tier_names(rulebook) + list_names(rulebook)
     for key, sets in (("sanctions", rulebook.sanctions), ("privileges", rulebook.privileges)):
         for item in sets:
