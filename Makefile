@@ -9,14 +9,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-install: $(BIN)/python
+# Stamps: re-install only when the package definition changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
+	touch $@
 
-install-dev: $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
 
 demo: install
-	$(BIN)/creditdsl check rulebooks/rongcheng.rulebook
+	$(BIN)/creditdsl run rulebooks/rongcheng.rulebook examples/rongcheng/events.jsonl
 
 test: install-dev
 	$(BIN)/python -m pytest
