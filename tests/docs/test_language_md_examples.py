@@ -1,0 +1,196 @@
+"""Every example of the design reference (``../shared/LANGUAGE.md``) checks clean.
+
+LANGUAGE.md marks explanations with ``<-``; they are not part of the language
+and are removed first. A complete example (one with a ``rulebook:`` line) must
+check with no error and no warning. A fragment (§4 lists, §5 rules, §7
+triggers, §9 tests) is placed into the §1 rulebook, together with the names it
+uses (a ``points: 0`` ledger; lists ``dishonest debtors``, ``licence
+suspended`` and ``disqualified``; for the §9 tests, the ``escort`` and
+``donation`` rules the tests exercise), and must check clean too.
+
+The file sits beside the clone (``<repo>/../shared/LANGUAGE.md``), as it does
+in CI; without it the module is skipped rather than failing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from creditdsl import pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+LANGUAGE_MD = ROOT.parent / "shared" / "LANGUAGE.md"
+
+if not LANGUAGE_MD.is_file():  # pragma: no cover - CI always has shared/
+    pytest.skip(f"{LANGUAGE_MD} is not beside the clone", allow_module_level=True)
+
+# The names LANGUAGE.md's fragments use beyond those of its §1 rulebook.
+EXTRA_NAMES = """\
+ledgers:
+  points: 0
+lists:
+  dishonest debtors:
+  licence suspended:
+  disqualified:
+rules:
+  escort:
+    on: escorted_elder
+    where: event.distance_km > 1
+    credit: +1
+    limit: 2 per month
+    requires: 2 photo or 1 video
+  donation:
+    on: donation
+    credit: +min(floor(event.amount / 100), 10)
+"""
+
+
+# ---------------------------------------------------------------- extraction
+
+
+def fenced_blocks(markdown: str) -> list[tuple[int, str, str]]:
+    """(line of the opening fence, info string, body) of every fenced block."""
+    out = []
+    lines = markdown.splitlines()
+    i = 0
+    while i < len(lines):
+        m = re.match(r"^```(.*)$", lines[i])
+        if m is None:
+            i += 1
+            continue
+        start, info, body = i + 1, m.group(1).strip(), []
+        i += 1
+        while i < len(lines) and not lines[i].startswith("```"):
+            body.append(lines[i])
+            i += 1
+        out.append((start, info, "\n".join(body) + "\n"))
+        i += 1
+    return out
+
+
+def strip_notes(text: str) -> str:
+    """Remove LANGUAGE.md's `<-` explanations (and the spaces before them)."""
+    return "\n".join(re.sub(r"\s*<-.*$", "", line) for line in text.splitlines()) + "\n"
+
+
+def is_complete(text: str) -> bool:
+    return any(line.startswith("rulebook:") for line in text.splitlines())
+
+
+def is_rulebook_text(text: str) -> bool:
+    """A rulebook or a fragment of one (not JSON, not prose)."""
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+    return bool(re.match(r"^[A-Za-z][^:]*:( |$)", first))
+
+
+# ---------------------------------------------------------------- placing fragments
+
+
+def _sections(text: str) -> list[tuple[str, list[str]]]:
+    """Top-level sections: (key, lines) in order; leading comments go with the first."""
+    out: list[tuple[str, list[str]]] = []
+    pending: list[str] = []
+    for line in text.splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            key = line.split(":", 1)[0]
+            out.append((key, pending + [line]))
+            pending = []
+        elif out:
+            out[-1][1].append(line)
+        else:
+            pending.append(line)
+    if pending and out:
+        out[-1][1].extend(pending)
+    return out
+
+
+def _entries(lines: list[str]) -> list[tuple[str, list[str]]]:
+    """The second-level entries of a block section: (name, lines)."""
+    body = lines[1:]
+    indent = next(
+        (len(ln) - len(ln.lstrip(" ")) for ln in body if ln.strip() and not ln.lstrip().startswith("#")), 2
+    )
+    out: list[tuple[str, list[str]]] = []
+    for line in body:
+        if line.strip() and len(line) - len(line.lstrip(" ")) == indent and not line.lstrip().startswith("#"):
+            name = re.split(r":(?: |$)", line.strip(), maxsplit=1)[0]
+            out.append((name, [line]))
+        elif out:
+            out[-1][1].append(line)
+    return out
+
+
+def place(fragment: str, base: str) -> str:
+    """``fragment`` merged into ``base``: a block's entries merge by name (the
+    fragment's win, in place); ``tiers:`` and scalar keys are replaced whole;
+    sections the base lacks are appended."""
+    merged = _sections(base)
+    for key, lines in _sections(fragment):
+        at = next((i for i, (k, _) in enumerate(merged) if k == key), None)
+        if at is None:
+            merged.append((key, lines))
+            continue
+        old = merged[at][1]
+        block = lines[0].rstrip().endswith(":") and old[0].rstrip().endswith(":")
+        if key == "tiers" or not block:
+            merged[at] = (key, lines)
+            continue
+        entries = _entries(old)
+        for name, entry in _entries(lines):
+            j = next((i for i, (n, _) in enumerate(entries) if n == name), None)
+            if j is None:
+                entries.append((name, entry))
+            else:
+                entries[j] = (name, entry)
+        merged[at] = (key, [old[0]] + [ln for _, e in entries for ln in e])
+    return "\n".join(ln for _, lines in merged for ln in lines if ln.strip()) + "\n"
+
+
+def diagnostics(text: str, path: str = "example.rulebook") -> list[str]:
+    loaded = pipeline.analyse_text(text, path)
+    return [f"{d.code} {d.message} (line {d.span.line if d.span else '?'})" for d in loaded.diagnostics]
+
+
+# ---------------------------------------------------------------- the examples
+
+BLOCKS = [
+    (line, strip_notes(body))
+    for line, info, body in fenced_blocks(LANGUAGE_MD.read_text(encoding="utf-8"))
+    if info == "" and is_rulebook_text(strip_notes(body))
+]
+COMPLETE = [(line, text) for line, text in BLOCKS if is_complete(text)]
+FRAGMENTS = [(line, text) for line, text in BLOCKS if not is_complete(text)]
+BASE = place(EXTRA_NAMES, COMPLETE[0][1]) if COMPLETE else ""
+
+
+def test_the_examples_are_found():
+    """§1 is complete; §4, §5, §7 and §9 are fragments (a guard against a silent empty run)."""
+    assert len(COMPLETE) >= 1
+    kinds = {_sections(text)[0][0] for _, text in FRAGMENTS}
+    assert {"lists", "rules", "triggers", "tests"} <= kinds
+
+
+@pytest.mark.parametrize("line,text", COMPLETE, ids=[f"line{line}" for line, _ in COMPLETE])
+def test_complete_example_checks_clean(line: int, text: str):
+    assert diagnostics(text) == []
+
+
+def test_base_with_extra_names_checks_clean():
+    assert diagnostics(BASE) == []
+
+
+@pytest.mark.parametrize("line,text", FRAGMENTS, ids=[f"line{line}" for line, _ in FRAGMENTS])
+def test_fragment_checks_clean_in_the_section_1_rulebook(line: int, text: str):
+    placed = place(text, BASE)
+    assert diagnostics(placed) == [], placed
+
+
+def test_place_merges_by_name():
+    base = "rulebook: b\nledgers:\n  credit: 1\nrules:\n  a:\n    on: x\n    credit: -1\n"
+    frag = "rules:\n  a:\n    on: y\n    credit: -2\n  b:\n    on: z\n    credit: -3\n"
+    placed = place(frag, base)
+    assert placed.count("  a:") == 1 and "on: y" in placed and "on: x" not in placed
+    assert placed.index("  a:") < placed.index("  b:")
