@@ -80,7 +80,7 @@ def _entries(tree: Tree, src: SourceFile) -> list[Entry]:
             continue
         key_tok: Token = node.children[0]
         kspan = src.span(key_tok.start_pos, key_tok.end_pos)
-        entry = Entry(str(key_tok).strip(), kspan, span=kspan)
+        entry = Entry(unquote(str(key_tok).strip()), kspan, span=kspan)
         if node.data == "pair":
             tok = node.children[1]
             entry.value = ValueText(str(tok), tok.start_pos)
