@@ -235,7 +235,7 @@ def _compile(node: Any, env: Env, text: str) -> Fn:  # noqa: C901 - one branch p
 
         def count(st: Any, ev: Any) -> Any:
             keys = st.hist.get(event_type)
-            if not keys:
+            if not keys or st.now is None:
                 return Decimal(0)
             cutoff = within.subtract(st.now).astimezone(_UTC)
             return Decimal(len(keys) - bisect_right(keys, cutoff))

@@ -34,20 +34,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from . import model
-from .diagnostics import CreditDslError, error
+from . import model, savestate
+from .diagnostics import CreditDslError, Diagnostic, error, warning
 from .events import Event, InvalidLine, Subject, content_digest, parse_event, read_events, read_subjects
 from .expressions import Skip, decimal_context
 from .plan import CompiledRule, Plan, compile_plan, signed
-from .results import RANK, Decision, RunResult, SubjectResult, Summary
+from .results import LINE_OUTCOMES, RANK, Decision, RunResult, SubjectResult, Summary
 from .state import DIRTY, SubjectState, period_counter
-from .values import ValueError_, localize, parse_datetime, period_key
+from .values import Duration, ValueError_, localize, next_period_start, parse_datetime, period_key
 
 _UTC = timezone.utc
 _MIN = datetime.min.replace(tzinfo=_UTC)
 _RANK_NAME = {v: k for k, v in RANK.items()}
 
 EVENT, DUPLICATE, INVALID, LATER = 0, 1, 2, 3
+# kinds of timed work on the agenda
+REVERT, LIST_END, TCAP_END, DEADLINE, RESET, ARESET = 10, 11, 12, 13, 14, 15
 
 
 def parse_as_of(value: Any, tz: Any) -> datetime | None:
@@ -105,13 +107,22 @@ class Runner:
         self.seq = 0
         self.agenda: list = []  # heap of (utc instant, phase, sequence, work)
         self.agenda_seq = 0
-        self.open_lines: dict[int, list[int]] = {}  # line → [best rank, pending deferrals]
+        self.open_lines: dict[int, list[int]] = {}  # deferral track → [best rank, pending deferrals]
+        self.warned: set[str] = set()
+        self.warnings: list[Diagnostic] = []
+        self.started = False  # calendar resets scheduled
 
     # ------------------------------------------------------------ helpers
     def state(self, subject: str) -> SubjectState:
         st = self.states.get(subject)
         if st is None:
-            st = self.states[subject] = self.plan.new_state(subject, None)
+            st = self.add_state(subject, None)
+        return st
+
+    def add_state(self, subject: str, fields: dict | None) -> SubjectState:
+        st = self.states[subject] = self.plan.new_state(subject, fields)
+        if self.plan.triggers:
+            self.init_triggers(st)
         return st
 
     def emit(self, line: int | None, at: datetime | None, event: str | None, subject: str | None,
@@ -145,6 +156,13 @@ class Runner:
         plan = self.plan
         st = self.states[ev.subject]
         st.now = ev.at
+        if not self.started:
+            self.started = True
+            self.start_resets(ev.at)
+        if st.anniversary is None and plan.resets:
+            self.first_seen(st, ev.at)
+        if ev.type in plan.remedies:
+            st.remedy[ev.type] = (ev.key, ev.line)
         watch = plan.watch
         if watch and ev.type in watch:
             keep = watch[ev.type].subtract(ev.at).astimezone(_UTC)
@@ -157,6 +175,8 @@ class Runner:
             self.summary.unmatched += 1
             if audit is not None:
                 self._unmatched(ev, st, f"no rule for event type `{ev.type}`")
+            if plan.triggers:
+                self.triggers(st, ev.line, ev.at, ev.id)
             return
         best = -1  # best rank among decisions taken now (deferrals aside)
         deferred = False
@@ -209,7 +229,10 @@ class Runner:
                     continue
                 groups[r.group] = r.name
             if r.grace is not None:
-                outcome = self.defer(ev, st, r)
+                if not deferred:
+                    self.agenda_seq += 1
+                    track = self.agenda_seq
+                outcome = self.defer(ev, st, r, track)
             else:
                 outcome = self.apply(r, st, ev, ev.line, ev.at, ev.id)
             if outcome >= 3:
@@ -224,15 +247,17 @@ class Runner:
             if outcome > best:
                 best = outcome
         if deferred:
-            track = self.open_lines[ev.line]
-            if best > track[0]:
-                track[0] = best
+            cell = self.open_lines[track]
+            if best > cell[0]:
+                cell[0] = best
         elif best < 0:
             self.summary.unmatched += 1
             if audit is not None:
                 self._unmatched(ev, st, "no rule applies (every `where` was false)")
         else:
             self.summary.count(_RANK_NAME[best])
+        if plan.triggers:
+            self.triggers(st, ev.line, ev.at, ev.id)
 
     def _limit_cell(self, st: SubjectState, r: CompiledRule, ev: Event) -> Any:
         lim = r.limit
@@ -263,17 +288,48 @@ class Runner:
         self.emit(line, at, event_id, st.id, r, "skipped", reason,
                   changes=(), before=bal, after=bal, tier_before=tier, tier_after=tier)
 
-    def defer(self, ev: Event, st: SubjectState, r: CompiledRule) -> int:  # pragma: no cover - issue 4
-        raise NotImplementedError
+    def defer(self, ev: Event, st: SubjectState, r: CompiledRule, track: int) -> int:
+        grace = r.grace
+        deadline = grace.duration.add(ev.at)
+        self.push(deadline, 2, DEADLINE, (st.id, r.index, ev, track))
+        cell = self.open_lines.get(track)
+        if cell is None:
+            self.open_lines[track] = [-1, 1]
+        else:
+            cell[1] += 1
+        if self.audit is not None:
+            bal = tuple(st.bal)
+            tier = self.plan.tier_name(st)
+            unless = " or ".join(grace.unless)
+            self.emit(ev.line, ev.at, ev.id, st.id, r, "deferred",
+                      f"grace {grace.duration} unless {unless}: until {deadline.isoformat()}",
+                      changes=(), before=bal, after=bal, tier_before=tier, tier_after=tier)
+        return 3
 
     # ------------------------------------------------------------ effects
+    def _cap_room(self, st: SubjectState, r: CompiledRule, index: int, at: datetime) -> tuple[Any, Decimal]:
+        cap = r.cap
+        if cap.period is not None:
+            cell = period_counter(st.caps, (r.index, index), period_key(at, cap.period))
+            return cell, cap.amount - cell[1]
+        entries = st.caps.get((r.index, index))
+        if entries is None:
+            entries = st.caps[(r.index, index)] = []
+        cutoff = cap.within.subtract(at).astimezone(_UTC)
+        while entries and entries[0][0] <= cutoff:
+            entries.pop(0)
+        return entries, cap.amount - sum(a for _, a in entries)
+
     def apply(self, r: CompiledRule, st: SubjectState, ev: Event | None, line: int | None,
-              at: datetime, event_id: str | None, outcome: str = "applied") -> int:
-        """Apply a rule's (or trigger's) effects; returns the rank of the decision taken."""
+              at: datetime, event_id: str | None, outcome: str = "applied", why: str | None = None) -> int:  # noqa: C901
+        """Apply a rule's (or trigger's) effects at ``at``; returns the rank of the decision."""
         plan = self.plan
         try:
             amounts = []
             for index, fn, duration in r.changes:
+                if fn is None:  # `LEDGER: reset`
+                    amounts.append((index, None, None))
+                    continue
                 amount = fn(st, ev)
                 if type(amount) is not Decimal:
                     raise Skip(f"the change to `{plan.ledger_names[index]}` is a {type(amount).__name__}, not a number")
@@ -286,37 +342,82 @@ class Runner:
         except Skip as s:
             self._skip(ev, st, r, s.reason, line, at, event_id)
             return 1
+        notes = [why] if why else []
+        cells: dict[int, Any] = {}
+        if r.cap is not None:
+            room_left = False
+            capped = []
+            for index, amount, duration in amounts:
+                if amount is not None:
+                    cell, room = self._cap_room(st, r, index, at)
+                    cells[index] = cell
+                    if room <= 0:
+                        amount = Decimal(0) * amount
+                    else:
+                        room_left = True
+                        if abs(amount) > room:
+                            cut = room if amount > 0 else -room
+                            notes.append(f"capped: {signed(cut)} of {signed(amount)}")
+                            amount = cut
+                capped.append((index, amount, duration))
+            if not room_left:
+                self._skip(ev, st, r, f"{r.cap_text} reached", line, at, event_id)
+                return 1
+            amounts = capped
         audit = self.audit
         if audit is not None:
             before = tuple(st.bal)
             tier_before = plan.tier_name(st)
         bal = st.bal
         changes = []
-        notes = []
         floors, ceilings = plan.floors, plan.ceilings
         for index, amount, duration in amounts:
             old = bal[index]
-            new = old + amount
-            lo = floors[index]
-            if lo is not None and new < lo:
-                new = lo
-            hi = ceilings[index]
-            if hi is not None and new > hi:
-                new = hi
+            if amount is None:
+                new = plan.starts[index]
+                st.pending.pop(index, None)  # a reset cancels the ledger's pending reverts
+            else:
+                new = old + amount
+                lo = floors[index]
+                if lo is not None and new < lo:
+                    new = lo
+                hi = ceilings[index]
+                if hi is not None and new > hi:
+                    new = hi
             applied = new - old
             bal[index] = new
-            if applied != amount:
-                notes.append(f"clamped: {signed(applied)} of {signed(amount)} to {plan.ledger_names[index]}")
+            if amount is not None:
+                if applied != amount:
+                    notes.append(f"clamped: {signed(applied)} of {signed(amount)} to {plan.ledger_names[index]}")
+                if index in cells:
+                    cell = cells[index]
+                    if r.cap.period is not None:
+                        cell[1] += abs(applied)
+                    else:
+                        cell.append((at.astimezone(_UTC), abs(applied)))
+                lasting = duration if duration is not None else plan.expire[index]
+                if lasting is not None and applied:
+                    token = self.push(lasting.add(at), 0, REVERT,
+                                      (st.id, index, applied, r.index, line, event_id, at,
+                                       f"for {lasting}" if duration is not None else f"expire: {lasting}"))
+                    st.pending.setdefault(index, set()).add(token)
             changes.append((plan.ledger_names[index], applied))
         if fine is not None:
             st.fines += fine
-        if r.tier_cap >= 0 and r.tier_cap > st.cap:
-            st.cap = r.tier_cap
+        if r.tier_cap >= 0:
+            if r.tier_cap_for is not None:
+                token = self.push(r.tier_cap_for.add(at), 0, TCAP_END, (st.id, r.index, line, event_id))
+                st.tcaps[token] = r.tier_cap
+            elif r.tier_cap > st.cap:
+                st.cap = r.tier_cap
         listed: tuple = ()
         unlisted: tuple = ()
         if r.list:
+            terms = plan.list_terms
             for name in r.list:
-                st.lists[name] = None
+                term = terms.get(name)
+                st.lists[name] = None if term is None else self.push(
+                    term.add(at), 0, LIST_END, (st.id, name, r.index, line, event_id))
             listed = r.list
         if r.unlist:
             gone = [name for name in r.unlist if name in st.lists]
@@ -331,21 +432,196 @@ class Runner:
                       fine=fine, listed=listed, unlisted=unlisted)
         return 4
 
-    # ------------------------------------------------------------ the loop
+    # ------------------------------------------------------------ triggers
+    def _holds(self, cond: Any, st: SubjectState) -> bool:
+        try:
+            return cond(st, None) is True
+        except Skip:
+            return False
+
+    def init_triggers(self, st: SubjectState) -> None:
+        st.trig = [self._holds(cond, st) for cond, _ in self.plan.triggers]
+
+    def triggers(self, st: SubjectState, line: int | None, at: datetime, event_id: str | None) -> None:
+        """One pass in file order: fire on false→true; re-read a fired trigger after its effects."""
+        memory = st.trig
+        for i, (cond, cr) in enumerate(self.plan.triggers):
+            value = self._holds(cond, st)
+            if value and not memory[i]:
+                self.apply(cr, st, None, line, at, event_id, "triggered", f"when: {cr.where_text}")
+                value = self._holds(cond, st)
+            memory[i] = value
+
+    # ------------------------------------------------------------ the agenda
+    def push(self, instant: datetime, phase: int, kind: int, payload: tuple) -> int:
+        self.agenda_seq += 1
+        heapq.heappush(self.agenda, (instant.astimezone(_UTC), phase, self.agenda_seq, kind, payload))
+        return self.agenda_seq
+
     def run_agenda(self, until: tuple) -> None:
         agenda = self.agenda
         while agenda and agenda[0][:2] <= until:
             self.work(heapq.heappop(agenda))
 
-    def work(self, item: tuple) -> None:  # pragma: no cover - issue 4
-        raise NotImplementedError
+    def work(self, item: tuple) -> None:
+        key, _phase, token, kind, payload = item
+        at = key.astimezone(self.tz)
+        plan = self.plan
+        if kind == RESET:
+            index, period = payload
+            for sid in sorted(self.states):
+                self.reset(self.states[sid], index, at, f"{period}ly reset")
+            self.push(next_period_start(at, period), 0, RESET, payload)
+            return
+        if kind == ARESET:
+            sid, index, k = payload
+            st = self.states[sid]
+            self.reset(st, index, at, "anniversary reset")
+            self.schedule_anniversary(st, index, k + 1)
+            return
+        st = self.states[payload[0]]
+        st.now = at
+        if kind == REVERT:
+            _sid, index, amount, rule_index, line, event_id, since, why = payload
+            pending = st.pending.get(index)
+            if not pending or token not in pending:
+                return  # cancelled by a reset
+            pending.discard(token)
+            r = plan.all_rules[rule_index]
+            before = tuple(st.bal)
+            tier_before = plan.tier_name(st) if self.audit is not None else None
+            old = st.bal[index]
+            new = old - amount
+            lo, hi = plan.floors[index], plan.ceilings[index]
+            if lo is not None and new < lo:
+                new = lo
+            if hi is not None and new > hi:
+                new = hi
+            st.bal[index] = new
+            st.tier = DIRTY
+            if self.audit is not None:
+                self.emit(line, at, event_id, st.id, r, "reverted",
+                          f"reverts {signed(amount)} applied at {since.isoformat()} ({why})",
+                          changes=((plan.ledger_names[index], new - old),), before=before, after=tuple(st.bal),
+                          tier_before=tier_before, tier_after=plan.tier_name(st))
+        elif kind == LIST_END:
+            _sid, name, rule_index, line, event_id = payload
+            if st.lists.get(name, -1) != token:
+                return  # renewed or unlisted since
+            self._timed_change(st, plan.all_rules[rule_index], line, at, event_id, "unlisted",
+                               f"list term of {plan.list_terms[name]} ended", lambda: st.lists.pop(name),
+                               unlisted=(name,))
+        elif kind == TCAP_END:
+            _sid, rule_index, line, event_id = payload
+            r = plan.all_rules[rule_index]
+            self._timed_change(st, r, line, at, event_id, "reverted",
+                               f"temporary tier cap {plan.tier_names[st.tcaps[token]]} ended",
+                               lambda: st.tcaps.pop(token))
+        elif kind == DEADLINE:
+            _sid, rule_index, ev, track = payload
+            r = plan.all_rules[rule_index]
+            remedy = None
+            for typ in r.grace.unless:
+                seen = st.remedy.get(typ)
+                if seen is not None and seen > (ev.key, ev.line) and (remedy is None or seen > remedy[1]):
+                    remedy = (typ, seen)
+            if remedy is not None:
+                rank = 2
+                if self.audit is not None:
+                    bal = tuple(st.bal)
+                    tier = plan.tier_name(st)
+                    self.emit(ev.line, at, ev.id, st.id, r, "remedied",
+                              f"remedied by {remedy[0]} at {remedy[1][0].astimezone(self.tz).isoformat()}",
+                              changes=(), before=bal, after=bal, tier_before=tier, tier_after=tier)
+            else:
+                rank = self.apply(r, st, ev, ev.line, at, ev.id)
+            cell = self.open_lines[track]
+            if rank > cell[0]:
+                cell[0] = rank
+            cell[1] -= 1
+            if cell[1] == 0:
+                del self.open_lines[track]
+                self.summary.count(_RANK_NAME[cell[0]])
+            line, event_id = ev.line, ev.id
+        else:  # pragma: no cover
+            raise ValueError(kind)
+        if plan.triggers:
+            self.triggers(st, line, at, event_id)
+
+    def _timed_change(self, st: SubjectState, r: CompiledRule, line: Any, at: datetime, event_id: Any,
+                      outcome: str, reason: str, change: Callable[[], Any], **kw: Any) -> None:
+        if self.audit is None:
+            change()
+            st.tier = DIRTY
+            return
+        bal = tuple(st.bal)
+        tier_before = self.plan.tier_name(st)
+        change()
+        st.tier = DIRTY
+        self.emit(line, at, event_id, st.id, r, outcome, reason, changes=(), before=bal, after=bal,
+                  tier_before=tier_before, tier_after=self.plan.tier_name(st), **kw)
+
+    def reset(self, st: SubjectState, index: int, at: datetime, why: str) -> None:
+        start = self.plan.starts[index]
+        if st.bal[index] == start and not st.pending.get(index):
+            return
+        st.now = at
+        st.pending.pop(index, None)
+        before = tuple(st.bal)
+        tier_before = self.plan.tier_name(st) if self.audit is not None else None
+        old = st.bal[index]
+        st.bal[index] = start
+        st.tier = DIRTY
+        if self.audit is not None:
+            self.emit(None, at, None, st.id, None, "reset", f"{why} of {self.plan.ledger_names[index]}",
+                      changes=((self.plan.ledger_names[index], start - old),), before=before,
+                      after=tuple(st.bal), tier_before=tier_before, tier_after=self.plan.tier_name(st))
+        if self.plan.triggers:
+            self.triggers(st, None, at, None)
+
+    def start_resets(self, first: datetime) -> None:
+        """Calendar resets: one chain per ledger, from the first boundary after the first event."""
+        for index, reset in self.plan.resets:
+            if reset.from_field is None:
+                self.push(next_period_start(first, reset.every[:-2]), 0, RESET, (index, reset.every[:-2]))
+
+    def first_seen(self, st: SubjectState, at: datetime) -> None:
+        """A subject's first event: schedule its anniversary resets (from subject.FIELD)."""
+        st.anniversary = at
+        for index, reset in self.plan.resets:
+            if reset.from_field is not None:
+                self.schedule_anniversary(st, index, None)
+
+    def schedule_anniversary(self, st: SubjectState, index: int, k: int | None) -> None:
+        reset = self.plan.rulebook.ledgers[index].reset
+        step = "year" if reset.every == "yearly" else "month"
+        raw = st.fields.get(reset.from_field)
+        base = None
+        if type(raw) is str:
+            try:
+                base = parse_datetime(raw, self.tz).astimezone(self.tz)
+            except ValueError_:
+                base = None
+        if base is None:
+            if st.id not in self.warned:
+                self.warned.add(st.id)
+                self.warnings.append(warning(
+                    "W0501", f"subject `{st.id}` has no date in `{reset.from_field}`: "
+                    f"`{self.plan.ledger_names[index]}` resets on calendar {step}s"))
+            base = localize(datetime(2000, 1, 1), self.tz)
+        if k is None:  # the first anniversary strictly after the subject's first event
+            after = st.anniversary
+            k = max(1, (after.year - base.year) * (12 if step == "month" else 1) - 1)
+            while Duration(k, step).add(base) <= after:
+                k += 1
+        self.push(Duration(k, step).add(base), 0, ARESET, (st.id, index, k))
 
     def finish(self, as_of: datetime | None) -> tuple[SubjectResult, ...]:
         plan = self.plan
-        for track in self.open_lines.values():
-            best, pending = track
-            self.summary.count(_RANK_NAME[max(best, 3) if pending else best])
-        self.open_lines.clear()
+        summary = Summary(**{k: getattr(self.summary, k) for k in ("lines",) + LINE_OUTCOMES})
+        for best, pending in self.open_lines.values():
+            summary.count(_RANK_NAME[max(best, 3) if pending else best])
+        self.final_summary = summary
         out = []
         tiers: dict[int, int] = {}
         for sid in sorted(self.states):
@@ -362,7 +638,7 @@ class Runner:
                 sid, tuple(zip(plan.ledger_names, st.bal)), None if tier < 0 else plan.tier_names[tier],
                 st.fines, tuple(n for n in plan.list_names if n in st.lists), sanctions, privileges,
             ))
-        self.summary.tiers = {plan.tier_names[i]: tiers[i] for i in sorted(tiers)}
+        summary.tiers = {plan.tier_names[i]: tiers[i] for i in sorted(tiers)}
         return tuple(out)
 
 
@@ -372,21 +648,29 @@ def run(
     subjects: Any = None,
     as_of: Any = None,
     audit: Callable[[Decision], None] | None = None,
+    resume: dict | str | Path | None = None,
+    save_state: bool = False,
 ) -> RunResult:
     plan = rulebook if isinstance(rulebook, Plan) else compile_plan(rulebook)
     with decimal.localcontext(decimal_context()):
-        return _run(plan, events, subjects, as_of, audit)
+        return _run(plan, events, subjects, as_of, audit, resume, save_state)
 
 
-def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any) -> RunResult:
+def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
+         resume: Any = None, save_state: bool = False) -> RunResult:
     tz = plan.tz
     as_of = parse_as_of(as_of_arg, tz)
     as_of_key = None if as_of is None else as_of.astimezone(_UTC)
     runner = Runner(plan, audit)
+    saved_as_of, offset = None, 0
+    if resume is not None:
+        data = savestate.read_state(resume) if isinstance(resume, (str, Path)) else resume
+        saved_as_of, offset = savestate.restore(runner, data)
+    last_line = offset
     subject_list, bad_subjects = _subjects(subjects)
     for s in subject_list:
         if s.id not in runner.states:
-            runner.states[s.id] = plan.new_state(s.id, s.fields)
+            runner.add_state(s.id, s.fields)
     timeline: list[tuple] = []
     invalid: list[InvalidLine] = []
     running = _MIN  # latest instant read so far: where passive lines stand
@@ -395,8 +679,16 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any) -> 
     summary = runner.summary
     for item in _items(events, tz):
         summary.lines += 1
+        if offset:
+            if type(item) is InvalidLine:
+                invalid.append(item)
+                item = InvalidLine(item.line + offset, item.code, item.reason, item.id, item.subject, item.at)
+            else:
+                item.line += offset
+        last_line = item.line
         if type(item) is InvalidLine:
-            invalid.append(item)
+            if not offset:
+                invalid.append(item)
             timeline.append((running, item.line, INVALID, item))
             continue
         key = item.key
@@ -420,15 +712,19 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any) -> 
         elif seen == digest:
             timeline.append((running, item.line, DUPLICATE, item))
         else:
-            bad = InvalidLine(item.line, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before with other content",
+            bad = InvalidLine(item.line - offset, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before with other content",
                               item.id, item.subject, item.at)
             invalid.append(bad)
-            timeline.append((running, item.line, INVALID, bad))
+            timeline.append((running, item.line, INVALID, bad if not offset else InvalidLine(
+                item.line, bad.code, bad.reason, bad.id, bad.subject, bad.at)))
     if not ordered:
         timeline.sort(key=lambda x: (x[0], x[1]))
     if as_of is None and latest is not None:
         as_of = latest.at
         as_of_key = latest.key
+    if as_of is None and saved_as_of is not None:
+        as_of = saved_as_of.astimezone(tz)
+        as_of_key = saved_as_of.astimezone(_UTC)
     flushed = False
     for key, _line, kind, item in timeline:
         if kind == EVENT:
@@ -445,5 +741,6 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any) -> 
     subjects_out = runner.finish(as_of)
     warnings = tuple(
         error(b.code, f"subjects line {b.line}: {b.reason}") for b in bad_subjects
-    )
-    return RunResult(plan.rulebook.name, as_of, subjects_out, summary, tuple(invalid), warnings)
+    ) + tuple(runner.warnings)
+    state = savestate.dump(runner, as_of, last_line) if save_state else None
+    return RunResult(plan.rulebook.name, as_of, subjects_out, runner.final_summary, tuple(invalid), warnings, state)

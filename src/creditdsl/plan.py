@@ -108,6 +108,7 @@ class Plan:
                 by_type.setdefault(t, []).append(cr)
         self.by_type: dict[str, tuple[CompiledRule, ...]] = {t: tuple(v) for t, v in by_type.items()}
         self.triggers = tuple(self._trigger(i, t) for i, t in enumerate(rulebook.triggers))
+        self.all_rules = self.rules + tuple(cr for _, cr in self.triggers)
         self.watch = dict(self.env.count_windows)  # event type → longest count() window
         self.remedies: frozenset[str] = frozenset(
             t for r in rulebook.rules if r.grace is not None for t in r.grace.unless
@@ -165,6 +166,7 @@ class Plan:
         cr.name = trigger.name
         cr.span = trigger.span
         cr.is_trigger = True
+        cr.where_text = trigger.when.text
         self._effects(cr, trigger.effects)
         return compile_expression(trigger.when, self.env), cr
 
@@ -234,7 +236,7 @@ def _labels(sets: tuple[model.LabelSet, ...]) -> dict[str, tuple[str, ...]]:
 
 # ------------------------------------------------------------ not yet supported
 
-SUPPORTED: set[str] = set()  # time features the interpreter implements (see refuse_unsupported)
+SUPPORTED: set[str] = {"reset", "for", "tier for", "expire", "list for", "grace", "cap", "triggers"}  # time features the interpreter implements (see refuse_unsupported)
 
 
 def time_features(rulebook: model.Rulebook) -> list[tuple[str, Any]]:

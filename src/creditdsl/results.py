@@ -280,6 +280,7 @@ class RunResult:
     summary: Summary
     invalid: tuple = ()  # events.InvalidLine records, in input order (for stderr: FILE:LINE: reason)
     warnings: tuple[Diagnostic, ...] = ()
+    state: dict | None = None  # the end state, when run(..., save_state=True) (savestate.write_state)
 
     def subject(self, subject_id: str) -> SubjectResult:
         return next(s for s in self.subjects if s.subject == subject_id)

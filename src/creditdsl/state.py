@@ -15,6 +15,7 @@ so everything a decision reads lives here:
 * ``seen``: event id → content digest (duplicate detection, per subject);
 * ``pending``: ledger index → set of revert tokens (cancelled by resets);
 * ``trig``: the remembered value of each trigger's condition;
+* ``remedy``: remedy event type → (UTC instant, line) of the latest one (grace);
 * ``now``: the instant of the evaluation in progress (read by ``count()``);
 * ``tier``: a cache of the current tier index (``DIRTY`` after any change).
 """
@@ -32,7 +33,7 @@ DIRTY = -2
 class SubjectState:
     __slots__ = (
         "id", "fields", "bal", "fines", "lists", "cap", "tcaps", "limits", "caps",
-        "hist", "seen", "pending", "trig", "now", "tier", "anniversary",
+        "hist", "seen", "pending", "trig", "now", "tier", "anniversary", "remedy",
     )
 
     def __init__(self, subject_id: str, fields: dict | None, starts: list[Decimal]):
@@ -51,7 +52,8 @@ class SubjectState:
         self.trig: list[bool] | None = None
         self.now: datetime | None = None
         self.tier = DIRTY
-        self.anniversary: Any = None
+        self.anniversary: Any = None  # per ledger with `reset: ... from`: next reset scheduled?
+        self.remedy: dict[str, tuple] = {}  # remedy event type → (utc instant, line) of the latest
 
     def record(self, event_type: str, key: datetime, keep_after: datetime | None) -> None:
         """Remember an event of a type that ``count()`` reads; forget what no window reaches."""

@@ -146,14 +146,6 @@ def test_no_events_as_of_is_null_and_subjects_appear():
     assert result.subjects[0].subject == "z" and result.subjects[0].tier == "A"
 
 
-def test_time_features_refused_until_supported():
-    rb = book(rule("g", "litter", change("credit", "-1"), grace=model.Grace(
-        duration=Duration(2, "day"), unless=("cleared",))))
-    with pytest.raises(CreditDslError) as info:
-        run(rb, [])
-    assert info.value.diagnostics[0].code == "E0502"
-
-
 def test_bad_as_of_is_a_usage_error():
     with pytest.raises(CreditDslError) as info:
         run(rongcheng(), [], as_of="yesterday")

@@ -63,3 +63,16 @@ def test_run_golden_is_deterministic(case):
     folder = HERE / case
     spec = _runs(folder)[0]
     assert execute(folder, spec, {}) == execute(folder, spec, {})
+
+
+def test_resume_equals_one_run():
+    """Issue 4: 2020 events with --as-of 2021-01-01 and a saved state, then the rest resumed,
+    give the single run's result byte for byte, and the audits concatenate into its audit."""
+    folder = HERE / "time_done"
+    runs = {c["name"]: c for c in _runs(folder)}
+    states: dict = {}
+    whole = execute(folder, runs["all"], states)
+    first = execute(folder, runs["first_2020"], states)
+    second = execute(folder, runs["resumed"], states)
+    assert second[0] == whole[0]
+    assert first[1] + second[1] == whole[1]
