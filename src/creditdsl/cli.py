@@ -47,6 +47,7 @@ from .render import (
     render_json,
     render_messages,
     render_run,
+    render_test_report,
 )
 from .source import SourceFile
 
@@ -86,6 +87,11 @@ class CompileFormat(str, Enum):
 
 class RunFormat(str, Enum):
     table = "table"
+    json = "json"
+
+
+class TestFormat(str, Enum):
+    text = "text"
     json = "json"
 
 
@@ -302,6 +308,56 @@ def run(
         render_run(result.to_json(), _out())
     invalid = bool(result.invalid) or bool(bad_subjects)
     raise typer.Exit(EXIT_INPUT if (strict and invalid) else EXIT_OK)
+
+
+@app.command(name="test", epilog=EXIT_CODES_HELP)
+@_verb
+def test_(
+    paths: list[str] = typer.Argument(..., metavar="PATH...", help="Rulebook files or folders (searched recursively)."),
+    coverage: bool = typer.Option(False, "--coverage", help="List the rules and triggers no test covered."),
+    fail_under: Optional[str] = typer.Option(
+        None, "--fail-under", metavar="PCT", help="Fail when the covered share is below PCT percent (implies --coverage)."
+    ),
+    format: TestFormat = typer.Option(TestFormat.text, "--format", help="text: a pytest-like report; json: one document."),
+) -> None:
+    """Run the `tests:` blocks of rulebooks (exit 1 unless every test passes)."""
+    from decimal import Decimal, InvalidOperation
+
+    from . import tester
+
+    threshold = None
+    if fail_under is not None:
+        try:
+            threshold = Decimal(fail_under)
+        except InvalidOperation:
+            threshold = None
+        if threshold is None or not threshold.is_finite() or not 0 <= threshold <= 100:
+            raise typer.BadParameter(f"`{fail_under}` is not a percentage from 0 to 100", param_hint="--fail-under")
+    missing = [d for d in (_unreadable_path(p) for p in paths) if d]
+    if missing:
+        _report(missing, {}, subject=paths, verb="test")
+        raise typer.Exit(EXIT_INPUT)
+    report = tester.test_paths(paths)
+    if not report.files:
+        render_messages(", ".join(paths), ["no `*.rulebook` file found"], _err())
+        raise typer.Exit(EXIT_INPUT)
+    cov = tester.coverage(report) if (coverage or threshold is not None) else None
+    if format is TestFormat.json:
+        render_json(tester.report_json(report, cov), _out())
+    else:
+        render_test_report(report, _out(), coverage=cov)
+    below = cov is not None and threshold is not None and cov.share < threshold
+    if below and format is TestFormat.text:
+        render_messages("coverage", [f"{cov.percent}% is below --fail-under {fail_under}%"], _err())
+    raise typer.Exit(EXIT_INPUT if (not report.ok or below) else EXIT_OK)
+
+
+def _unreadable_path(path: str) -> Diagnostic | None:
+    """E0501 when a `test` PATH (file or folder) does not exist or cannot be read."""
+    if os.path.isdir(path) or os.access(path, os.R_OK):
+        return None
+    reason = "no such file or folder" if not os.path.exists(path) else "permission denied"
+    return error("E0501", f"cannot read `{path}`: {reason}", None, path=path)
 
 
 # ---------------------------------------------------------------- the console script

@@ -166,12 +166,16 @@ class Coverage:
         return [u for u in self.units if (u.origin, u.kind, u.name) not in self.covered]
 
     @property
-    def percent(self) -> Decimal:
-        """Covered share in percent, exact, rounded down to 0.1 (so 99.95 never shows as 100)."""
+    def share(self) -> Decimal:
+        """Covered share in percent, exact (to 28 digits): what ``--fail-under`` compares."""
         if not self.units:
             return Decimal(100)
-        share = Decimal(len(self.units) - len(self.uncovered)) * 100 / len(self.units)
-        return share.quantize(Decimal("0.1"), rounding="ROUND_FLOOR")
+        return Decimal(len(self.units) - len(self.uncovered)) * 100 / len(self.units)
+
+    @property
+    def percent(self) -> Decimal:
+        """The share rounded down to 0.1, for display (so 99.95 never shows as 100)."""
+        return self.share.quantize(Decimal("0.1"), rounding="ROUND_FLOOR")
 
 
 # ---------------------------------------------------------------- one rulebook

@@ -311,3 +311,65 @@ def test_report_json_keeps_mismatches(tmp_path: Path) -> None:
     assert case["status"] == "fail"
     assert case["mismatches"][0]["expected"] == "8" and case["mismatches"][0]["actual"] == "9"
     assert data["coverage"]["units"] == 3
+
+
+# ---------------------------------------------------------------- the `test` verb and its report
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    from typer.testing import CliRunner
+
+    from creditdsl.cli import app
+
+    res = CliRunner().invoke(app, list(args))
+    return res.exit_code, res.stdout, getattr(res, "stderr", "")
+
+
+def test_cli_all_pass_with_full_coverage(tmp_path: Path) -> None:
+    write(tmp_path, "parent.rulebook", PARENT)
+    write(tmp_path, "child.rulebook", CHILD)
+    code, out, _ = cli("test", str(tmp_path), "--coverage", "--fail-under", "100")
+    assert code == 0, out
+    assert out.splitlines()[-1] == "2 passed, 0 failed"
+    assert "coverage: 100% of 4 rules and triggers (4 covered)" in out
+
+
+def test_cli_failure_shows_location_expectation_actual_and_audit(tmp_path: Path) -> None:
+    p = write(tmp_path, "p.rulebook", PARENT.replace("credit: 9", "credit: 8"))
+    code, out, _ = cli("test", str(p))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == f"{p} F  0 passed, 1 failed"
+    assert f"___ FAIL {p}:18: a works ___" in lines
+    assert f"{p}:22: expect credit: 8" in lines
+    assert any(line.strip() == "got: 9" for line in lines)
+    assert any("t1 line 1: a applied; credit -1" in line for line in lines)
+    assert lines[-1] == "0 passed, 1 failed"
+
+
+def test_cli_fail_under(tmp_path: Path) -> None:
+    p = write(tmp_path, "parent.rulebook", PARENT)
+    code, out, _ = cli("test", str(p), "--fail-under", "50")
+    assert code == 1
+    assert "not covered:" in out and "trigger `low`" in out
+    assert out.splitlines()[-1] == "1 passed, 0 failed"
+    code, _, _ = cli("test", str(p), "--fail-under", "33.3")
+    assert code == 0
+    code, _, _ = cli("test", str(p), "--fail-under", "lots")
+    assert code == 2
+
+
+def test_cli_missing_path_and_empty_folder(tmp_path: Path) -> None:
+    assert cli("test", str(tmp_path / "nope"))[0] == 1
+    assert cli("test", str(tmp_path))[0] == 1
+
+
+def test_cli_json(tmp_path: Path) -> None:
+    import json
+
+    p = write(tmp_path, "parent.rulebook", PARENT)
+    code, out, _ = cli("test", str(p), "--format", "json", "--coverage")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["summary"] == {"passed": 1, "failed": 0}
+    assert doc["coverage"]["units"] == 3 and len(doc["coverage"]["uncovered"]) == 2
