@@ -757,3 +757,76 @@ def render_run(result_doc: Any, console: Console, *, max_rows: int | None = None
 def write_text(text: str, console: Console) -> None:
     """Plain text through the console (no markup, no wrapping)."""
     _emit(console, Text(text))
+
+
+# ---------------------------------------------------------------- test reports
+
+
+def render_test_report(report: Any, console: Console, *, coverage: Any = None, audit_lines: int = 40) -> None:
+    """The ``test`` verb's report, pytest-like.
+
+    ``report`` is a ``tester.TestReport``; ``coverage`` a ``tester.Coverage`` or None.
+    One line per rulebook (``PATH .F.E  N passed[, M failed]``); then, for every
+    failed or erroring case, its location ``FILE:LINE``, the failed expectations
+    (``FILE:LINE: expect KEY: EXPECTED`` / ``got: ACTUAL``) or the error, and the
+    subject's audit lines (at most ``audit_lines``); a rulebook that does not load
+    shows its diagnostics. With coverage: the share covered and every rule or
+    trigger no test covered. The last line is exactly ``N passed, M failed``.
+    """
+    marks = {"pass": (".", "green"), "fail": ("F", "red"), "error": ("E", "red")}
+    for f in report.files:
+        line = Text(f.path + " ")
+        if not f.loaded:
+            line.append("E", style="red")
+            line.append("  could not load", style="red")
+        else:
+            for r in f.results:
+                ch, style = marks[r.status]
+                line.append(ch, style=style)
+            passed = sum(r.passed for r in f.results)
+            failed = len(f.results) - passed
+            tail = f"  {passed} passed" + (f", {failed} failed" if failed else "")
+            if not f.results:
+                tail = "  no tests"
+            line.append(tail, style="red" if failed else "green")
+        _emit(console, line)
+
+    failures = [(f, r) for f in report.files for r in f.results if not r.passed]
+    broken = [f for f in report.files if not f.loaded]
+    if failures or broken:
+        _emit(console, "")
+        _emit(console, Text("FAILURES", style="bold red"))
+    for f in broken:
+        _emit(console, "")
+        _emit(console, Text(f"___ {f.path}: the rulebook does not load ___", style="bold red"))
+        render_diagnostics(f.diagnostics, f.sources, console, subject_path=f.path, verb="test")
+    for f, r in failures:
+        _emit(console, "")
+        head = "ERROR" if r.status == "error" else "FAIL"
+        _emit(console, Text(f"___ {head} {r.location}: {r.name} ___", style="bold red"))
+        if r.error:
+            _emit(console, Text(f"error: {r.error}", style="red"))
+        for m in r.mismatches:
+            where = f"{m.span.file}:{m.span.line}: " if m.span is not None else ""
+            _emit(console, Text(f"{where}expect {m.key}: {m.expected}"))
+            _emit(console, Text(f"{' ' * max(len(where) - 3, 0)}got: {m.actual}", style="red"))
+        evidence = r.evidence()
+        if evidence:
+            _emit(console, Text("audit of the test subject:", style="bold"))
+            shown = evidence if audit_lines <= 0 else evidence[:audit_lines]
+            for text in shown:
+                _emit(console, Text("  " + _visible(text)))
+            if len(shown) < len(evidence):
+                _emit(console, Text(f"  … and {len(evidence) - len(shown)} more decisions"))
+
+    if coverage is not None:
+        _emit(console, "")
+        total = len(coverage.units)
+        uncovered = coverage.uncovered
+        what = "1 rule or trigger" if total == 1 else f"{total} rules and triggers"
+        _emit(console, Text(f"coverage: {format_number(coverage.percent)}% of {what} ({total - len(uncovered)} covered)",
+                            style="bold"))
+        for u in uncovered:
+            _emit(console, Text(f"  not covered: {u.location}: {u.kind} `{u.name}`", style="yellow"))
+    passed, failed = report.passed, report.failed
+    _emit(console, Text(f"{passed} passed, {failed} failed", style="bold red" if failed else "bold green"))
