@@ -1,6 +1,7 @@
 """docs/errors.md and diagnostics.CODES agree, both ways, and its examples are true.
 
-* one ``## CODE: title`` section per code, in CODES order, with CODES' title;
+* one ``## CODE: title`` section per code, with CODES' title, ordered by range
+  (E00xx, E01xx, ...; a range's W codes after its E codes);
 * every ```rulebook block starting ``# error: CODE`` produces CODE when checked
   (so the example really shows the error it documents); every other
   ```rulebook block checks without errors.
@@ -39,11 +40,16 @@ def test_every_section_is_a_code():
     assert not unknown, f"docs/errors.md documents codes that diagnostics.CODES lacks: {unknown}"
 
 
-def test_sections_once_in_codes_order_with_codes_titles():
+def code_order(code: str) -> tuple[str, str, str]:
+    """E0301 < E0312 < W0301 < E0401: by range, E before W, then number."""
+    return (code[1:3], code[0], code[3:])
+
+
+def test_sections_once_in_order_with_codes_titles():
     found = sections()
     codes = [code for code, _ in found]
     assert len(codes) == len(set(codes)), "a code has two sections"
-    assert codes == [c for c in CODES if c in set(codes)], "sections are not in CODES order"
+    assert codes == sorted(codes, key=code_order), "sections are not in code order"
     wrong = [(code, title, CODES[code][0]) for code, title in found if code in CODES and title != CODES[code][0]]
     assert not wrong, f"section titles differ from CODES titles (code, doc, CODES): {wrong}"
 
