@@ -90,20 +90,14 @@ def is_rulebook_text(text: str) -> bool:
 
 
 def _sections(text: str) -> list[tuple[str, list[str]]]:
-    """Top-level sections: (key, lines) in order; leading comments go with the first."""
-    out: list[tuple[str, list[str]]] = []
-    pending: list[str] = []
+    """Top-level sections: (key, lines), the key's line first; comment lines before
+    the first key form a section of their own, keyed "#"."""
+    out: list[tuple[str, list[str]]] = [("#", [])]
     for line in text.splitlines():
         if line and not line[0].isspace() and not line.startswith("#"):
-            key = line.split(":", 1)[0]
-            out.append((key, pending + [line]))
-            pending = []
-        elif out:
-            out[-1][1].append(line)
+            out.append((line.split(":", 1)[0], [line]))
         else:
-            pending.append(line)
-    if pending and out:
-        out[-1][1].extend(pending)
+            out[-1][1].append(line)
     return out
 
 
@@ -129,6 +123,8 @@ def place(fragment: str, base: str) -> str:
     sections the base lacks are appended."""
     merged = _sections(base)
     for key, lines in _sections(fragment):
+        if key == "#":
+            continue  # a fragment's leading comments (markers) are not placed
         at = next((i for i, (k, _) in enumerate(merged) if k == key), None)
         if at is None:
             merged.append((key, lines))
@@ -169,7 +165,7 @@ BASE = place(EXTRA_NAMES, COMPLETE[0][1]) if COMPLETE else ""
 def test_the_examples_are_found():
     """§1 is complete; §4, §5, §7 and §9 are fragments (a guard against a silent empty run)."""
     assert len(COMPLETE) >= 1
-    kinds = {_sections(text)[0][0] for _, text in FRAGMENTS}
+    kinds = {_sections(text)[1][0] for _, text in FRAGMENTS}
     assert {"lists", "rules", "triggers", "tests"} <= kinds
 
 
