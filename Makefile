@@ -30,3 +30,8 @@ test: install-dev
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis
+
+# Long fuzzing and property profile (issue 8): a hundred times the default examples.
+.PHONY: fuzz
+fuzz: install-dev
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider tests/property
