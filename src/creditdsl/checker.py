@@ -23,7 +23,9 @@ Codes:
   (``where``/``except``/tier condition/``when`` must be bool; changes and fines numbers)
 * E0309 unknown function or wrong number of arguments
 * E0310 unknown bare name in an expression (neither a ledger nor ``tier``)
-* E0311 unknown expectation key in a test
+* E0311 unknown expectation key in a test (a test's ``tier: null`` expects no tier)
+* E0313 ``event.FIELD`` in a tier condition or a trigger's ``when`` (no event there)
+* E0314 a ledger's floor above its ceiling, or its start outside them
 * E0208 a fine in a currency other than the rulebook's (literal or expression fines)
 * E0312 a fine without a unit in a rulebook that declares a ``currency``. This is
   strict on purpose: money is the one quantity in a rulebook with a unit, and
@@ -47,7 +49,7 @@ error is E0301 "unknown ledger" with that suggestion; otherwise E0310.
 from __future__ import annotations
 
 from . import model
-from .checks import names, tiers, types
+from .checks import names, places, tiers, types
 from .checks.common import Check
 from .diagnostics import Diagnostic
 
@@ -61,6 +63,8 @@ CHECKS: tuple[Check, ...] = (
     names.fine_currency,  # E0208, E0312
     types.expressions,  # E0301, E0302, E0303, E0308, E0309, E0310
     names.test_expectations,  # E0311, E0303, E0302
+    places.event_fields_without_event,  # E0313
+    places.ledger_bounds,  # E0314
     tiers.tier_coverage,  # W0301, W0302
 )
 

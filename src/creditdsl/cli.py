@@ -299,9 +299,13 @@ def run(
 
     err = _err()
     render_invalid_lines("<stdin>" if events == "-" else events, result.invalid, err)
-    bad_subjects = list(getattr(result, "warnings", ()) or ())
+    notices = list(getattr(result, "warnings", ()) or ())
+    bad_subjects = [d for d in notices if d.is_error]
     if bad_subjects:
-        render_messages(subjects or "subjects", [d.message for d in bad_subjects], err)
+        render_messages(subjects or "subjects", [f"{d.message} [{d.code}]" for d in bad_subjects], err)
+    run_warnings = [d for d in notices if not d.is_error]
+    if run_warnings:
+        _report(run_warnings, sources, subject=rulebook, verb="run", max_errors=max_errors)
     if format is RunFormat.json:
         render_json(result_json(result), _out())
     else:

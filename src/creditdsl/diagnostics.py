@@ -188,6 +188,8 @@ CODES: dict[str, tuple[str, str]] = {
     "E0310": ("unknown name in expression", "A bare name must be a ledger or `tier`."),
     "E0311": ("unknown expectation", "A test's `expect` names ledgers, `tier`, `fines`, `lists` or `sanctions`."),
     "E0312": ("fine without currency", "A fine needs a unit when the rulebook declares a currency (or none otherwise)."),
+    "E0313": ("event field where there is no event", "Tier conditions and trigger `when`s are evaluated on the state, also after timed work."),
+    "E0314": ("inconsistent ledger bounds", "A ledger's floor is above its ceiling, or its start lies outside them."),
     "W0301": ("tier hidden behind earlier tiers", "No state satisfies this tier that does not satisfy an earlier one."),
     "W0302": ("some balance has no tier", "For some ledger balance no tier condition holds, so the tier is null."),
     # E04xx: event input lines (each is an `invalid` line; the run goes on)

@@ -42,6 +42,10 @@ def link(rulebook: m.Rulebook, load: Loader) -> tuple[m.Rulebook, list[Diagnosti
 
 def _link(rb: m.Rulebook, load: Loader, root: Path, chain: list[Path], diags: Diagnostics) -> m.Rulebook:
     if rb.extends is None:
+        for i, name in enumerate(rb.drop):
+            where = (rb.drop_spans[i] if i < len(rb.drop_spans) else None) or rb.span
+            diags.error("E0224", f"`drop` names `{name}`, but this rulebook extends nothing", where,
+                        help="`drop` removes inherited rules; add `extends: PARENT` or remove `drop`", path=rb.path)
         return rb
     here = Path(rb.path).resolve().parent
     target = (here / rb.extends).resolve()

@@ -25,7 +25,7 @@ from .values import Duration
 
 RESERVED_WORDS: frozenset[str] = frozenset(
     "on where except limit cap group requires grace fine tier list unlist note source when for "
-    "within per reset unless and or not in otherwise event subject true false".split()
+    "within per reset unless and or not in otherwise event subject true false count".split()
 )
 
 

@@ -316,11 +316,33 @@ def _value_error(u: UnexpectedInput, kind: str, value: ValueText, src: SourceFil
             return error("E0102", f"{want} ends too early", src.span(end, end), notes=(expected,))
         start = value.start + (tok.start_pos or 0)
         text = str(tok)
-        hint = suggest(text, candidates) if candidates else None
+        hint = _curated_hint(text) or (suggest(text, candidates) if candidates else None)
+        if tok.type in ("LABEL", "TIER_NAME") and kind in ("expr", "change", "fine"):
+            # A LABEL token in an expression is whatever the operators could not read:
+            # point at its first word only.
+            text = text.split()[0]
         return error("E0101", f"unexpected `{text}` in {want}", src.span(start, start + len(text)),
                      notes=(expected,), help=hint)
     end = value.start + len(value.text)
     return error("E0102", f"{want} ends too early", src.span(end, end))
+
+
+# Curated hints for slips other languages teach (Catala's parser.messages, in our idiom).
+SYNTAX_HINTS: tuple[tuple[str, str], ...] = (
+    ("=>", "did you mean `>=`?"),
+    ("=<", "did you mean `<=`?"),
+    ("<>", "write `!=` for \"not equal\""),
+    ("==", "a comparison needs a value on both sides"),
+    ("=", "compare with `==`; `=` alone means nothing here"),
+    ("&&", "write `and`"),
+    ("||", "write `or`"),
+    ("!", "write `not`"),
+    ("'", 'strings use double quotes: "text"'),
+)
+
+
+def _curated_hint(text: str) -> str | None:
+    return next((hint for bad, hint in SYNTAX_HINTS if text.startswith(bad)), None)
 
 
 def token_span(src: SourceFile, value: ValueText, node: Token | Tree) -> Span:

@@ -119,7 +119,7 @@ def analyse(path: str, check: bool = True) -> Loaded:
 
 def analyse_text(text: str, path: str = "<string>", check: bool = True) -> Loaded:
     session = _Session()
-    rulebook, diags = session.compile_src(SourceFile(path, text))
+    rulebook, diags = session.compile_src(SourceFile(path, text.removeprefix("\ufeff")))
     return session.finish(rulebook, diags, check)
 
 

@@ -505,13 +505,15 @@ def render_diagnostics_json(diagnostics: Iterable[Diagnostic], console: Console)
 
 
 def render_invalid_lines(path: str, lines: Iterable[Any], console: Console) -> None:
-    """Invalid input lines, one per row: ``FILE:LINE: reason`` (issue 3).
+    """Invalid input lines, one per row: ``FILE:LINE: reason [CODE]`` (issue 3).
 
-    ``lines`` are records with ``.line`` and ``.reason`` (``events.InvalidLine``),
-    in input order.
+    ``lines`` are records with ``.line``, ``.reason`` and (optionally) ``.code``
+    (``events.InvalidLine``), in input order; the code names the section of
+    docs/errors.md that explains the reason.
     """
     for item in lines:
-        _emit(console, Text(f"{path}:{item.line}: {item.reason}"))
+        code = getattr(item, "code", None)
+        _emit(console, Text(f"{path}:{item.line}: {item.reason}" + (f" [{code}]" if code else "")))
 
 
 def render_messages(path: str, messages: Iterable[str], console: Console) -> None:

@@ -7,7 +7,9 @@ the command (sqlglot's ``# key: value`` meta):
 
 * ``# verb: run`` with ``# events: FILE`` runs the rulebook over events in
   the same folder (for event-line errors);
-* ``# args: ...`` replaces the whole argument list (``{self}`` is the file).
+* ``# args: ...`` replaces the whole argument list (``{self}`` is the file);
+* ``# long-line: N`` appends a generated line of N bytes to a temporary copy
+  of the events (so no megabyte file is kept in the repository).
 
 Regenerate with ``pytest --update-goldens`` and review the diff.
 """
@@ -32,37 +34,43 @@ CASES = sorted(ERRORS.glob("*.rulebook"))
 def _meta(path: Path) -> dict[str, str]:
     meta = {}
     for line in path.read_bytes().decode("utf-8", errors="replace").splitlines():
-        m = re.match(r"# (verb|events|args): (.*)", line)
+        m = re.match(r"# (verb|events|args|long-line): (.*)", line)
         if not m:
             break
         meta[m.group(1)] = m.group(2).strip()
     return meta
 
 
-def _argv(path: Path) -> list[str]:
+def _argv(path: Path, scratch: Path) -> list[str]:
     rel = path.relative_to(ROOT).as_posix()
     meta = _meta(path)
     if "args" in meta:
         return [a.replace("{self}", rel) for a in meta["args"].split()]
     if meta.get("verb") == "run":
-        events = (path.parent / meta["events"]).relative_to(ROOT).as_posix()
-        return ["run", rel, events]
+        events = path.parent / meta["events"]
+        if "long-line" in meta:
+            copy = scratch / events.name
+            pad = int(meta["long-line"])
+            copy.write_bytes(events.read_bytes() + b'{"id": "long", "pad": "' + b"x" * pad + b'"}\n')
+            return ["run", rel, os.path.relpath(copy, ROOT)]
+        return ["run", rel, events.relative_to(ROOT).as_posix()]
     return ["check", rel]
 
 
-def render_case(path: Path) -> str:
+def render_case(path: Path, scratch: Path) -> str:
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
-        result = CliRunner().invoke(app, _argv(path), env={"COLUMNS": "100", "NO_COLOR": "1"})
+        result = CliRunner().invoke(app, _argv(path, scratch), env={"COLUMNS": "100", "NO_COLOR": "1"})
     finally:
         os.chdir(cwd)
-    return f"{result.stderr}exit: {result.exit_code}\n"
+    text = result.stderr.replace(os.path.relpath(scratch, ROOT), "<tmp>")
+    return f"{text}exit: {result.exit_code}\n"
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_rendered_error(path: Path, golden) -> None:
-    golden(path.with_suffix(".stderr"), render_case(path))
+def test_rendered_error(path: Path, golden, tmp_path: Path) -> None:
+    golden(path.with_suffix(".stderr"), render_case(path, tmp_path))
 
 
 def test_every_code_has_a_golden_case() -> None:

@@ -508,7 +508,7 @@ def evaluate(node, v: Decimal) -> bool | Decimal:
 )
 def test_tier_warnings_agree_with_brute_force(conds, otherwise, floor, width):
     ceiling = None if width is None else (floor or 0) + width
-    ledger = model.Ledger(name="credit", floor=None if floor is None else Decimal(floor),
+    ledger = model.Ledger(name="credit", start=Decimal(floor or 0), floor=None if floor is None else Decimal(floor),
                           ceiling=None if ceiling is None else Decimal(ceiling))
     tiers = [tier(f"T{i}", c) for i, c in enumerate(conds)] + ([tier("Z")] if otherwise else [])
     rb = book(ledgers=(ledger,), tiers=tuple(tiers))
@@ -715,3 +715,30 @@ def test_module_doctests():
     for module in (creditdsl.checker, creditdsl.checks.intervals):
         failures, _ = doctest.testmod(module)
         assert failures == 0
+
+
+# ------------------------------------------------------------------ places: E0313, E0314, and kin
+
+
+@pytest.mark.parametrize(
+    "snippet,expected",
+    [
+        ("triggers:\n  t:\n    when: event.amount > 3\n    credit: -1\n", [("E0313", 14, 11)]),
+        ("rules:\n  r:\n    on: e\n    where: event.amount > 3\n    credit: -1\n", []),
+        ("rules:\n  r:\n    on: e\n    where: 2 days < 1 week\n    credit: -1\n", [("E0308", 15, 12)]),
+        ("rules:\n  r:\n    on: e\n    where: event.at < 30 days + 2030-01-01\n    credit: -1\n", [("E0308", 15, 23)]),
+        ("rules:\n  r:\n    on: e\n    where: event.at < 2030-01-01 - 30 days\n    credit: -1\n", []),
+    ],
+)
+def test_places_and_durations_from_text(snippet, expected):
+    found = [(d.code, d.span.line, d.span.col) for d in text_diags(HEAD + snippet)]
+    assert found == expected
+
+
+def test_ledger_bounds():
+    bad = book(ledgers=(model.Ledger(name="p", floor=Decimal(10), ceiling=Decimal(0)),))
+    assert [d.code for d in check(bad)] == ["E0314"]
+    outside = book(ledgers=(model.Ledger(name="p", start=Decimal(100), ceiling=Decimal(10)),))
+    assert [d.code for d in check(outside)] == ["E0314"]
+    inside = book(ledgers=(model.Ledger(name="p", start=Decimal(5), floor=Decimal(0), ceiling=Decimal(10)),))
+    assert check(inside) == []

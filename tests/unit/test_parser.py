@@ -92,7 +92,7 @@ def test_value_positions_are_offset_into_the_file():
     with pytest.raises(CreditDslError) as exc:
         parse_value("expr", ValueText("credit => 3", 12), src)
     d = exc.value.diagnostics[0]
-    assert (d.code, d.span.line, d.span.col, d.span.end_col) == ("E0101", 2, 13, 17)
+    assert (d.code, d.span.line, d.span.col, d.span.end_col) == ("E0101", 2, 13, 15)
 
 
 @pytest.mark.parametrize(
@@ -141,3 +141,21 @@ def test_value_errors(kind, text, code):
 
 def test_deep_parentheses_parse_without_recursion():
     assert value("expr", "(" * 2000 + "1" + ")" * 2000) is not None
+
+
+@pytest.mark.parametrize(
+    "text,bad,hint",
+    [
+        ("credit = 1000", "=", "compare with `==`"),
+        ("credit => 3", "=>", "did you mean `>=`?"),
+        ("credit > 1 && credit < 4", "&&", "write `and`"),
+        ("tier == 'A'", "'A'", "double quotes"),
+    ],
+)
+def test_curated_hints_for_common_slips(text, bad, hint):
+    with pytest.raises(CreditDslError) as exc:
+        value("expr", text)
+    d = exc.value.diagnostics[0]
+    assert d.message == f"unexpected `{bad}` in an expression"
+    assert hint in d.help
+    assert d.span.end - d.span.start == len(bad)

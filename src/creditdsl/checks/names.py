@@ -215,7 +215,7 @@ def test_expectations(rulebook: model.Rulebook) -> Iterator[Diagnostic]:
                 )
             elif exp.key == "tier" and exp.key not in ledgers:
                 for name in _strings(value):
-                    if name not in tiers:
+                    if name not in tiers and name.lower() not in ("null", "none"):  # `null`: no tier
                         yield _unknown_tier(name, rulebook, span, f"the expectations of test `{case.name}`")
             elif exp.key == "lists" and exp.key not in ledgers:
                 for name in _strings(value):

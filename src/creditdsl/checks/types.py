@@ -4,8 +4,9 @@ Types: ``number``, ``string``, ``bool``, ``date``, ``datetime``, ``duration`` an
 ``unknown`` (``event.X`` / ``subject.X``: compatible with anything, since only the
 data knows). A bare name is a ledger (``number``) or ``tier`` (``string``).
 Dates and datetimes compare with each other (a date is the start of its day).
-Ordering (``< <= > >=``) needs numbers, strings, dates or durations; arithmetic
-needs numbers, except ``date ± duration`` and ``duration ± duration``. After an
+Ordering (``< <= > >=``) needs numbers, strings or dates (durations have no
+fixed order: a month is not a number of days); arithmetic needs numbers, except
+``date ± duration`` — exactly what the interpreter evaluates. After an
 error the offending sub-expression is ``unknown``, so one slip gives one error.
 
 Codes: E0301 (a bare name close to a ledger), E0310 (any other unknown bare
@@ -161,6 +162,9 @@ class Typer:
                 return self.err("E0308", f"cannot compare {_ARTICLE[left]} with {_ARTICLE[right]}", span)
             if op not in ("==", "!=") and BOOL in (left, right):
                 return self.err("E0308", f"`{op}` cannot order true and false", span)
+            if op not in ("==", "!=") and DURATION in (left, right):
+                return self.err("E0308", f"`{op}` cannot order durations (`1 month` and `30 days` have no fixed order)",
+                                span, help="compare dates instead: `event.at < subject.since + 30 days`")
             self.tier_literal(node.left, node.right, span)
             self.tier_literal(node.right, node.left, span)
             return BOOL
@@ -174,14 +178,11 @@ class Typer:
             return NUMBER
         if UNKNOWN in (left, right):
             return UNKNOWN
-        if op in ("+", "-"):
-            if left in (DATE, DATETIME) and right == DURATION:
-                return left
-            if op == "+" and right in (DATE, DATETIME) and left == DURATION:
-                return right
-            if left == right == DURATION:
-                return DURATION
+        if op in ("+", "-") and left in (DATE, DATETIME) and right == DURATION:
+            return left
         advice = None
+        if DURATION in (left, right):
+            advice = "a duration is added to or subtracted from a date: `2019-01-01 + 30 days`"
         if NUMBER in (left, right) and {left, right} & {DATE, DATETIME}:
             advice = "add a duration to a date, e.g. `+ 30 days`"
         return self.err(
