@@ -1,0 +1,36 @@
+"""All terminal output: diagnostics, run results, test reports, JSON documents.
+
+Only this package and ``cli`` import rich (a test enforces it). Everything else
+returns values; here they become text. One module per kind of output:
+``console`` (consoles and text helpers), ``diagnostics`` (rustc-style
+diagnostics; its docstring fixes the layout), ``jsontext`` (exact JSON),
+``tables`` (run table, test report).
+"""
+
+from .console import make_console
+from .diagnostics import (
+    diagnostics_document,
+    render_diagnostics,
+    render_diagnostics_json,
+    render_internal_error,
+    render_invalid_lines,
+    render_messages,
+)
+from .jsontext import render_json, to_json_text
+from .tables import format_number, render_run, render_test_report, write_text
+
+__all__ = [
+    "make_console",
+    "render_diagnostics",
+    "render_diagnostics_json",
+    "diagnostics_document",
+    "render_run",
+    "render_test_report",
+    "render_json",
+    "render_invalid_lines",
+    "render_messages",
+    "render_internal_error",
+    "format_number",
+    "to_json_text",
+    "write_text",
+]
