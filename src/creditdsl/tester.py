@@ -144,7 +144,7 @@ class TestReport:
 
 @dataclass(frozen=True)
 class Unit:
-    """A rule or trigger, named for the file that defines it."""
+    """A rule or trigger, named for the file that defines it (``origin``: its real path)."""
 
     origin: str
     kind: str  # "rule" | "trigger"
@@ -406,7 +406,7 @@ def coverage(report: TestReport) -> Coverage:
         index: dict[tuple[str, str], tuple[str, str, str]] = {}
         for kind, items in (("rule", rb.rules), ("trigger", rb.triggers)):
             for item in items:
-                origin = os.path.normpath(item.origin or rb.path or f.path)
+                origin = os.path.realpath(item.origin or rb.path or f.path)
                 key = (origin, kind, item.name)
                 units.setdefault(key, Unit(origin, kind, item.name, item.span))
                 index[(kind, item.name)] = key
