@@ -35,3 +35,8 @@ clean:
 .PHONY: fuzz
 fuzz: install-dev
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider tests/property
+
+# Issue 9: creditdsl run vs a hand-written fold (bench/README.md); BENCH_EVENTS=100000 for a quick look.
+.PHONY: bench
+bench: install
+	$(BIN)/python bench/run.py
