@@ -38,7 +38,8 @@ RULE_KEYS = (
     "note", "source",
 )
 TRIGGER_KEYS = ("when", "fine", "tier", "list", "unlist", "note", "source")
-LEDGER_KEYS = ("start", "floor", "ceiling", "reset", "expire")
+LEDGER_KEYS = ("start", "floor", "ceiling", "reset", "expire", "note")
+MAX_RULES = 20_000  # rules and triggers in one file (docs/language.md "Bounds")
 LIST_KEYS = ("for", "tier", "sanctions", "privileges", "note")
 TEST_KEYS = ("subject", "events", "expect", "as of")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -281,6 +282,8 @@ class FileCompiler:
                     fields["reset"] = self.values.compile("reset_spec", v)
                 if "expire" in opts and (v := self.scalar(opts["expire"], "a duration")) is not None:
                     fields["expire"] = self.values.compile("duration", v)
+                if "note" in opts:
+                    fields["note"] = self.text(opts["note"])
             out.append(m.Ledger(name=name, **{k: v for k, v in fields.items() if v is not None}, span=e.key_span))
         return tuple(out)
 
@@ -359,7 +362,16 @@ class FileCompiler:
                 fields[key + "_spans"] = tuple(span for _, span in named)
         return m.Effects(**{k: v for k, v in fields.items() if v is not None})
 
+    def too_many(self, body: list[Entry], where: str) -> bool:
+        if len(body) > MAX_RULES:
+            self.diags.error("E0005", f"{len(body):,} entries in `{where}:`; the bound is {MAX_RULES:,}",
+                             body[MAX_RULES].where, help="split the scheme into rulebooks that `extends` each other")
+            return True
+        return False
+
     def rules(self, body: list[Entry], where: str) -> tuple[m.Rule, ...]:
+        if self.too_many(body, where):
+            return ()
         out = []
         for name, e in self.keyed(body, None, "`rules:`", named=True).items():
             body_ = self.block(e, "rule keys")
@@ -387,6 +399,8 @@ class FileCompiler:
         return tuple(out)
 
     def triggers(self, body: list[Entry], where: str) -> tuple[m.Trigger, ...]:
+        if self.too_many(body, where):
+            return ()
         out = []
         for name, e in self.keyed(body, None, "`triggers:`", named=True).items():
             body_ = self.block(e, "trigger keys")

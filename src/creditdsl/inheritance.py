@@ -68,7 +68,8 @@ def _link(rb: m.Rulebook, load: Loader, root: Path, chain: list[Path], diags: Di
     if not target.is_file():
         diags.error("E0223", f"`extends: {rb.extends}`: no such rulebook `{_shown(target)}`", span, path=rb.path)
         return rb
-    parent, parent_diags = load(_shown(target))
+    # Name the parent the way the root was named: absolute stays absolute.
+    parent, parent_diags = load(str(target) if Path(rb.path).is_absolute() else _shown(target))
     diags.extend(parent_diags)
     if parent is None:
         if not any(d.is_error for d in parent_diags):

@@ -130,6 +130,7 @@ class Ledger(Node):
     ceiling: Decimal | None = None
     reset: Reset | None = None
     expire: Duration | None = None
+    note: str | None = None
 
 
 class Tier(Node):

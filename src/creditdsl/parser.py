@@ -85,7 +85,7 @@ def structure_parser() -> Lark:
         parser="lalr",
         lexer="contextual",
         postlex=RulebookIndenter(),
-        propagate_positions=True,
+        propagate_positions=False,  # spans come from the KEY/VALUE tokens themselves
         maybe_placeholders=True,
     )
 

@@ -13,6 +13,7 @@ bad evidence requirement, E0215 bad test event, plus the parser's E00xx/E01xx.
 
 from __future__ import annotations
 
+import re
 from datetime import tzinfo
 from decimal import Decimal
 from typing import Any
@@ -44,6 +45,9 @@ class ValueCompiler:
     # ------------------------------------------------------------ entry point
 
     def compile(self, kind: str, value: ValueText, candidates: tuple[str, ...] = ()) -> Any:
+        fast = self._fast(kind, value)
+        if fast is not None:
+            return fast
         try:
             tree = parse_value(kind, value, self.src, candidates)
             return getattr(self, "_" + kind)(tree, value)
@@ -56,6 +60,31 @@ class ValueCompiler:
             if not isinstance(bad, _Bad):
                 raise
             self.diags.error(bad.code, bad.message, bad.span, help=bad.help)
+        return None
+
+    def _fast(self, kind: str, value: ValueText) -> Any:
+        """The commonest values (`-3`, `littering`, `2 per month`) without a Lark parse.
+
+        Each fast path accepts only text the grammar reads the same way, and builds
+        the very node the slow path would (a test checks they agree); anything
+        else takes the grammar.
+        """
+        text = value.text
+        if kind == "names":
+            if _PLAIN_NAME.match(text):
+                return ((text, self.whole(value)),)
+        elif kind in ("change", "signed_number", "expr"):
+            if _PLAIN_NUMBER.match(text):
+                number = Decimal(text)
+                if kind == "signed_number":
+                    return number
+                span = self.whole(value)
+                expression = _expression(m_literal(number, span), text, span)
+                return expression if kind == "expr" else (expression, None)
+        elif kind == "limit":
+            hit = _PLAIN_LIMIT.match(text)
+            if hit:
+                return _limit(int(hit.group(1)), hit.group(2), self.whole(value))
         return None
 
     def span(self, value: ValueText, node: Token | Tree) -> Span:
@@ -221,6 +250,23 @@ class ValueCompiler:
         if kind == "signed_number":  # a bare number inside a list
             return self._signed_number(tree, value)
         raise _Bad("E0209", "unexpected value", self.span(value, tree))  # pragma: no cover
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_PLAIN_NUMBER = re.compile(r"[+-]?[1-9][0-9]{0,15}(?:\.[0-9]{1,10})?\Z|[+-]?0(?:\.[0-9]{1,10})?\Z")
+_PLAIN_LIMIT = re.compile(r"([1-9][0-9]{0,5}) per (day|week|month|quarter|year)\Z")
+
+
+def m_literal(number: Decimal, span: Span) -> m.Literal_:
+    return m.Literal_(value=number, type="number", span=span)
+
+
+def _expression(tree: m.Expr, text: str, span: Span) -> m.Expression:
+    return m.Expression(tree=tree, text=text, span=span)
+
+
+def _limit(count: int, period: str, span: Span) -> m.Limit:
+    return m.Limit(count=count, period=period, span=span)
 
 
 def unquote(text: str) -> str:

@@ -265,3 +265,41 @@ def test_compile_json_writes_numbers_exactly(tmp_path):
     doc = pipeline.compile_json(str(path))
     assert doc["ledgers"][0]["start"] == Decimal("999.50")
     assert "span" not in str(doc)
+
+
+def test_ledger_note_is_kept():
+    rb = pipeline.load_text("rulebook: x\nledgers:\n  credit:\n    start: 100\n    note: ASSUMPTION: start\n")
+    assert rb.ledgers[0].note == "ASSUMPTION: start"
+
+
+def test_rule_count_is_bounded(monkeypatch):
+    from creditdsl import compiler
+
+    monkeypatch.setattr(compiler, "MAX_RULES", 3)
+    rules = "".join(f"  r{i}:\n    on: e\n    credit: -1\n" for i in range(4))
+    loaded = pipeline.analyse_text("rulebook: x\nledgers:\n  credit: 1\nrules:\n" + rules)
+    assert [(d.code, d.span.line) for d in loaded.diagnostics] == [("E0005", 14)]
+
+
+@pytest.mark.parametrize(
+    "kind,text",
+    [("change", "-3"), ("change", "+0.5"), ("change", "1000"), ("change", "0"), ("signed_number", "-12.25"),
+     ("expr", "7"), ("names", "littering"), ("limit", "2 per month"), ("limit", "1 per quarter")],
+)
+def test_fast_paths_build_what_the_grammar_builds(kind, text):
+    from creditdsl.diagnostics import Diagnostics
+    from creditdsl.parser import ValueText
+    from creditdsl.source import SourceFile
+    from creditdsl.value_compiler import ValueCompiler
+
+    src = SourceFile("t", "key: " + text + "\n")
+    vc = ValueCompiler(src, Diagnostics())
+    value = ValueText(text, 5)
+    fast = vc._fast(kind, value)
+    assert fast is not None
+    vc._fast = lambda kind, value: None  # force the grammar
+    slow = vc.compile(kind, value)
+    assert fast == slow
+    spans = lambda x: [s for s in (getattr(x, "span", None),) if s] if not isinstance(x, tuple) else [
+        getattr(y, "span", None) if not isinstance(y, tuple) else y[1] for y in x if y is not None]
+    assert spans(fast) == spans(slow)

@@ -144,3 +144,13 @@ def test_link_errors(tmp_path, files, root, code, needle):
     assert errors and errors[0].code == code
     assert needle in errors[0].message + (errors[0].help or "")
     assert errors[0].span is not None
+
+
+def test_parents_are_named_like_the_root(tmp_path, monkeypatch):
+    write(tmp_path, "parent.rulebook", PARENT)
+    write(tmp_path, "child.rulebook", "rulebook: child\nextends: parent.rulebook\n")
+    rb, _ = load(str(tmp_path / "child.rulebook"))
+    assert Path(rb.rules[0].origin).is_absolute()
+    monkeypatch.chdir(tmp_path)
+    rb, _ = load("child.rulebook")
+    assert rb.rules[0].origin == "parent.rulebook"
