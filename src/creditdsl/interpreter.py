@@ -41,6 +41,7 @@ from .expressions import Skip, decimal_context
 from .plan import CompiledRule, Plan, compile_plan, signed
 from .results import LINE_OUTCOMES, RANK, Decision, RunResult, SubjectResult, Summary
 from .state import DIRTY, SubjectState, period_counter
+from .timeline import Spool, scan_sorted
 from .values import Duration, ValueError_, localize, next_period_start, parse_datetime, period_key
 
 _UTC = timezone.utc
@@ -642,6 +643,30 @@ class Runner:
         return tuple(out)
 
 
+class _Fold:
+    """One timeline item at a time: the agenda's work due before an event, then the item."""
+
+    __slots__ = ("runner", "as_of_key", "flushed")
+
+    def __init__(self, runner: Runner, as_of_key: datetime | None):
+        self.runner = runner
+        self.as_of_key = as_of_key
+        self.flushed = False
+
+    def __call__(self, entry: tuple) -> None:
+        key, _line, kind, item = entry
+        runner = self.runner
+        if kind == EVENT:
+            if runner.agenda:
+                runner.run_agenda((key, 0))
+            runner.event(item)
+        else:
+            if kind == LATER and not self.flushed and self.as_of_key is not None:
+                runner.run_agenda((self.as_of_key, 9))
+                self.flushed = True
+            runner.passive(kind, item)
+
+
 def run(
     rulebook: model.Rulebook | Plan,
     events: Any,
@@ -671,71 +696,73 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
     for s in subject_list:
         if s.id not in runner.states:
             runner.add_state(s.id, s.fields)
-    timeline: list[tuple] = []
     invalid: list[InvalidLine] = []
+    summary = runner.summary
+    stream = isinstance(events, (str, Path)) and str(events) != "-" and scan_sorted(events, tz)
+    spool = None if stream else Spool()
+    fold = _Fold(runner, as_of_key)
     running = _MIN  # latest instant read so far: where passive lines stand
     ordered = True
     latest: Event | None = None
-    summary = runner.summary
-    for item in _items(events, tz):
-        summary.lines += 1
-        if offset:
+    try:
+        for item in _items(events, tz):
+            summary.lines += 1
+            if offset:
+                if type(item) is InvalidLine:
+                    invalid.append(item)
+                    item = InvalidLine(item.line + offset, item.code, item.reason, item.id, item.subject, item.at)
+                else:
+                    item.line += offset
+            last_line = item.line
             if type(item) is InvalidLine:
-                invalid.append(item)
-                item = InvalidLine(item.line + offset, item.code, item.reason, item.id, item.subject, item.at)
+                if not offset:
+                    invalid.append(item)
+                entry = (running, item.line, INVALID, item)
             else:
-                item.line += offset
-        last_line = item.line
-        if type(item) is InvalidLine:
-            if not offset:
-                invalid.append(item)
-            timeline.append((running, item.line, INVALID, item))
-            continue
-        key = item.key
-        if as_of_key is not None and key > as_of_key:
-            if key > running:
-                running = key
-            timeline.append((key, item.line, LATER, item))
-            continue
-        st = runner.state(item.subject)
-        digest = content_digest(item.fields)
-        seen = st.seen.get(item.id)
-        if seen is None:
-            st.seen[item.id] = digest
-            if key < running:
-                ordered = False
+                key = item.key
+                if as_of_key is not None and key > as_of_key:
+                    if key < running:
+                        ordered = False
+                    else:
+                        running = key
+                    entry = (key, item.line, LATER, item)
+                else:
+                    st = runner.state(item.subject)
+                    digest = content_digest(item.fields)
+                    seen = st.seen.get(item.id)
+                    if seen is None:
+                        st.seen[item.id] = digest
+                        if key < running:
+                            ordered = False
+                        else:
+                            running = key
+                        if latest is None or key > latest.key:
+                            latest = item
+                        entry = (key, item.line, EVENT, item)
+                    elif seen == digest:
+                        entry = (running, item.line, DUPLICATE, item)
+                    else:
+                        bad = InvalidLine(item.line - offset, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before with other content",
+                                          item.id, item.subject, item.at)
+                        invalid.append(bad)
+                        entry = (running, item.line, INVALID, bad if not offset else InvalidLine(
+                            item.line, bad.code, bad.reason, bad.id, bad.subject, bad.at))
+            if spool is None:
+                fold(entry)
             else:
-                running = key
-            if latest is None or key > latest.key:
-                latest = item
-            timeline.append((key, item.line, EVENT, item))
-        elif seen == digest:
-            timeline.append((running, item.line, DUPLICATE, item))
-        else:
-            bad = InvalidLine(item.line - offset, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before with other content",
-                              item.id, item.subject, item.at)
-            invalid.append(bad)
-            timeline.append((running, item.line, INVALID, bad if not offset else InvalidLine(
-                item.line, bad.code, bad.reason, bad.id, bad.subject, bad.at)))
-    if not ordered:
-        timeline.sort(key=lambda x: (x[0], x[1]))
+                spool.add(entry)
+        if spool is not None:
+            for entry in spool.items():
+                fold(entry)
+    finally:
+        if spool is not None:
+            spool.close()
     if as_of is None and latest is not None:
         as_of = latest.at
         as_of_key = latest.key
     if as_of is None and saved_as_of is not None:
         as_of = saved_as_of.astimezone(tz)
         as_of_key = saved_as_of.astimezone(_UTC)
-    flushed = False
-    for key, _line, kind, item in timeline:
-        if kind == EVENT:
-            if runner.agenda:
-                runner.run_agenda((key, 0))
-            runner.event(item)
-        else:
-            if kind == LATER and not flushed and as_of_key is not None:
-                runner.run_agenda((as_of_key, 9))
-                flushed = True
-            runner.passive(kind, item)
     if as_of_key is not None:
         runner.run_agenda((as_of_key, 9))
     subjects_out = runner.finish(as_of)
