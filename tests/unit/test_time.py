@@ -670,3 +670,20 @@ def test_resume_carries_pending_work_and_counts():
     assert d2[0].seq == len(d1) + 1 and d2[-1].line == 3
     whole, dw = go(rb, first + [("q", "noise", "2021-07-01")])
     assert result_json(r2) == result_json(whole)
+
+
+def test_boundaries_golden_resumed_mid_year_equals_one_run():
+    """tests/golden/run/time_boundaries: saved at 2020-06-15 (between two capped
+    volunteer events, with a list term, a tier cap and anniversary resets pending),
+    resumed to 2021-02-28: the one run's result and audit, byte for byte."""
+    from test_run_golden import HERE, _runs, execute
+
+    folder = HERE / "time_boundaries"
+    runs = {c["name"]: c for c in _runs(folder)}
+    states: dict = {}
+    whole = execute(folder, runs["as_of_2021-02-28"], states)
+    first = execute(folder, runs["first"], states)
+    second = execute(folder, runs["resumed"], states)
+    assert second[0] == whole[0]
+    assert first[1] + second[1] == whole[1]
+    assert (states["first"]["format"], states["first"]["version"]) == ("creditdsl-state", 1)
