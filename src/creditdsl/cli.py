@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import os
+from contextlib import ExitStack
 import sys
 import tempfile
 import traceback
@@ -48,7 +49,9 @@ from .render import (
     render_messages,
     render_run,
     render_test_report,
+    to_json_text,
 )
+from .outputs import atomic_output
 from .source import SourceFile
 
 EXIT_OK = 0
@@ -255,12 +258,20 @@ def run(
     audit: Optional[str] = typer.Option(None, "--audit", metavar="FILE", help="Write the audit trail (JSON Lines)."),
     format: RunFormat = typer.Option(RunFormat.table, "--format", help="table: a summary table; json: the result."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any event or subject line is invalid."),
+    rejects: Optional[str] = typer.Option(
+        None, "--rejects", metavar="FILE", help="Write every invalid line (line, code, reason) as JSON Lines."
+    ),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the result (table or JSON) to FILE instead of stdout."
+    ),
     max_errors: int = typer.Option(20, "--max-errors", min=0, help="Show at most N diagnostics (0: all)."),
 ) -> None:
     """Fold an event log into every subject's ledgers, tier, fines, lists and sanctions.
 
-    Invalid lines are reported on stderr as FILE:LINE: reason and counted; the
-    run goes on (with --strict it still runs, then exits 1).
+    Invalid lines are reported on stderr as FILE:LINE: reason [CODE] and counted;
+    the run goes on (with --strict it still runs, then exits 1). Files named by
+    --audit, --rejects and --output are written whole or not at all: an
+    interrupted run (Ctrl-C, exit 130) leaves none of them behind.
     """
     from . import interpreter
     from .results import AuditWriter, result_json
@@ -278,38 +289,43 @@ def run(
         raise typer.Exit(EXIT_INPUT)
     _report(warnings, sources, subject=rulebook, verb="run", max_errors=max_errors)
 
-    audit_file = None
-    try:
-        if audit is not None:
+    with ExitStack() as files:
+        opened = {}
+        for what, path in (("audit", audit), ("rejects", rejects), ("output", output)):
+            if path is None:
+                continue
             try:
-                audit_file = open(audit, "w", encoding="utf-8", newline="\n")
+                opened[what] = files.enter_context(atomic_output(path))
             except OSError as exc:
-                bad = error("E0504", f"cannot write audit file `{audit}`: {exc.strerror or exc}", None, path=audit)
+                bad = error("E0504", f"cannot write {what} file `{path}`: {exc.strerror or exc}", None, path=path)
                 _report([bad], {}, subject=rulebook, verb="run")
                 raise typer.Exit(EXIT_INPUT)
-        writer = AuditWriter(audit_file, [lg.name for lg in model.ledgers]) if audit_file else None
-        result = interpreter.run(model, events, subjects=subjects, as_of=as_of, audit=writer)
-    except CreditDslError as exc:
-        usage = all(d.code == "E0503" for d in exc.diagnostics)
-        _report(exc.diagnostics, _sources_of(exc, sources), subject=rulebook, verb="run", max_errors=max_errors)
-        raise typer.Exit(EXIT_USAGE if usage else EXIT_INPUT)
-    finally:
-        if audit_file is not None:
-            audit_file.close()
+        writer = AuditWriter(opened["audit"], [lg.name for lg in model.ledgers]) if "audit" in opened else None
+        try:
+            result = interpreter.run(model, events, subjects=subjects, as_of=as_of, audit=writer)
+        except CreditDslError as exc:
+            usage = all(d.code == "E0503" for d in exc.diagnostics)
+            _report(exc.diagnostics, _sources_of(exc, sources), subject=rulebook, verb="run", max_errors=max_errors)
+            raise typer.Exit(EXIT_USAGE if usage else EXIT_INPUT)
 
-    err = _err()
-    render_invalid_lines("<stdin>" if events == "-" else events, result.invalid, err)
-    notices = list(getattr(result, "warnings", ()) or ())
-    bad_subjects = [d for d in notices if d.is_error]
-    if bad_subjects:
-        render_messages(subjects or "subjects", [f"{d.message} [{d.code}]" for d in bad_subjects], err)
-    run_warnings = [d for d in notices if not d.is_error]
-    if run_warnings:
-        _report(run_warnings, sources, subject=rulebook, verb="run", max_errors=max_errors)
-    if format is RunFormat.json:
-        render_json(result_json(result), _out())
-    else:
-        render_run(result.to_json(), _out())
+        err = _err()
+        render_invalid_lines("<stdin>" if events == "-" else events, result.invalid, err)
+        if "rejects" in opened:
+            for bad_line in result.invalid:
+                opened["rejects"].write(to_json_text(
+                    {"line": bad_line.line, "code": bad_line.code, "reason": bad_line.reason}) + "\n")
+        notices = list(getattr(result, "warnings", ()) or ())
+        bad_subjects = [d for d in notices if d.is_error]
+        if bad_subjects:
+            render_messages(subjects or "subjects", [f"{d.message} [{d.code}]" for d in bad_subjects], err)
+        run_warnings = [d for d in notices if not d.is_error]
+        if run_warnings:
+            _report(run_warnings, sources, subject=rulebook, verb="run", max_errors=max_errors)
+        out = make_console(file=opened["output"], width=_out().width, color=False) if "output" in opened else _out()
+        if format is RunFormat.json:
+            render_json(result_json(result), out)
+        else:
+            render_run(result.to_json(), out)
     invalid = bool(result.invalid) or bool(bad_subjects)
     raise typer.Exit(EXIT_INPUT if (strict and invalid) else EXIT_OK)
 

@@ -1,0 +1,70 @@
+"""Outputs are written whole or not at all; --rejects holds exactly the invalid lines."""
+
+import json
+import os
+
+import pytest
+
+from creditdsl import cli
+from creditdsl.outputs import atomic_output
+
+RULEBOOK = "rulebook: x\nledgers:\n  credit: 1000\nrules:\n  littering:\n    on: littering\n    credit: -3\n"
+EVENTS = (
+    '{"id": "e1", "subject": "s1", "type": "littering", "at": "2019-01-07"}\n'
+    "not json\n"
+    "\n"
+    '{"id": "e2", "type": "littering", "at": "2019-01-07"}\n'
+    '{"id": "e3", "subject": "s2", "type": "littering", "at": "2019-01-08"}\n'
+)
+
+
+def test_atomic_output_replaces_only_on_success(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old\n")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_output(str(target)) as f:
+            f.write("partial")
+            raise KeyboardInterrupt
+    assert target.read_text() == "old\n"
+    assert os.listdir(tmp_path) == ["out.txt"]
+    with atomic_output(str(target)) as f:
+        f.write("new\n")
+    assert target.read_text() == "new\n"
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.rulebook").write_text(RULEBOOK)
+    (tmp_path / "e.jsonl").write_text(EVENTS)
+    return tmp_path
+
+
+def main(*args):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(list(args))
+    return exc.value.code
+
+
+def test_rejects_hold_exactly_the_invalid_lines(files, capsys):
+    assert main("run", "r.rulebook", "e.jsonl", "--rejects", "rej.jsonl", "--format", "json",
+                "--output", "out.json") == 0
+    rejects = [json.loads(line) for line in (files / "rej.jsonl").read_text().splitlines()]
+    assert [(r["line"], r["code"]) for r in rejects] == [(2, "E0401"), (4, "E0403")]
+    doc = json.loads((files / "out.json").read_text())
+    assert doc["summary"]["invalid"] == len(rejects)
+    assert doc["summary"]["lines"] == 4  # non-blank input lines
+    assert capsys.readouterr().out == ""
+
+
+def test_interrupted_run_leaves_no_output_and_exits_130(files, monkeypatch):
+    from creditdsl import interpreter
+
+    def interrupted(*args, audit=None, **kw):
+        audit.stream.write('{"seq": 1')  # a partial audit line is already in the temporary file
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(interpreter, "run", interrupted)
+    assert main("run", "r.rulebook", "e.jsonl", "--audit", "a.jsonl", "--rejects", "rej.jsonl",
+                "--output", "out.txt") == 130
+    assert sorted(os.listdir(files)) == ["e.jsonl", "r.rulebook"]
