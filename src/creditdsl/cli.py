@@ -64,7 +64,7 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 success (warnings and reported invalid event lines do not fail a run); "
     "1 the input is wrong (error diagnostics, a missing or unreadable file, invalid event "
     "lines under --strict); 2 usage; 3 internal error (a bug in creditdsl; --debug shows "
-    "the traceback); 141 standard output closed early."
+    "the traceback); 130 interrupted (Ctrl-C; no partial output file is left); 141 standard output closed early."
 )
 
 app = typer.Typer(
