@@ -677,8 +677,13 @@ def run(
     save_state: bool = False,
 ) -> RunResult:
     plan = rulebook if isinstance(rulebook, Plan) else compile_plan(rulebook)
-    with decimal.localcontext(decimal_context()):
-        return _run(plan, events, subjects, as_of, audit, resume, save_state)
+    try:
+        with decimal.localcontext(decimal_context()):
+            return _run(plan, events, subjects, as_of, audit, resume, save_state)
+    finally:
+        flush = getattr(audit, "flush", None)
+        if flush is not None:
+            flush()
 
 
 def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,

@@ -157,53 +157,103 @@ def _dump(value: Any, out: list[str], indent: int | None, depth: int) -> None:  
         raise TypeError(f"cannot write {t.__name__} as JSON")
 
 
+_num_cache: dict[Decimal, str] = {}
+_str_cache: dict[str, str] = {}
+
+
+def _n(value: Decimal) -> str:
+    """format_decimal, remembered (the text depends only on the value)."""
+    text = _num_cache.get(value)
+    if text is None:
+        if len(_num_cache) > 100_000:
+            _num_cache.clear()
+        text = _num_cache[value] = format_decimal(value)
+    return text
+
+
+def _q(value: str) -> str:
+    """json.dumps of a string (ASCII-escaped), remembered for repeated names and reasons."""
+    text = _str_cache.get(value)
+    if text is None:
+        if len(_str_cache) > 100_000:
+            _str_cache.clear()
+        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+            text = '"' + value + '"'
+        else:
+            text = _str(value)
+        _str_cache[value] = text
+    return text
+
+
 def _balances(names: tuple[str, ...], values: tuple | None) -> str:
     if values is None:
         return "null"
-    return "{" + ", ".join(f"{n}: {format_decimal(v)}" for n, v in zip(names, values)) + "}"
+    return "{" + ", ".join([n + ": " + _n(v) for n, v in zip(names, values)]) + "}"
 
 
 def decision_json(d: Decision, ledger_names: tuple[str, ...]) -> str:
     """One audit line; ``ledger_names`` are the JSON-quoted ledger names in order."""
-    changes = (
-        "null" if d.changes is None
-        else "{" + ", ".join(f"{_str(n)}: {format_decimal(v)}" for n, v in d.changes) + "}"
-    )
-    text = (
-        f'{{"seq": {d.seq}, "line": {"null" if d.line is None else d.line}, '
-        f'"at": {"null" if d.at is None else chr(34) + d.at.isoformat() + chr(34)}, '
-        f'"event": {"null" if d.event is None else _str(d.event)}, '
-        f'"subject": {"null" if d.subject is None else _str(d.subject)}, '
-        f'"rule": {"null" if d.rule is None else _str(d.rule)}, '
-        f'"outcome": "{d.outcome}", "reason": {"null" if d.reason is None else _str(d.reason)}, '
-        f'"changes": {changes}, "before": {_balances(ledger_names, d.before)}, '
-        f'"after": {_balances(ledger_names, d.after)}, '
-        f'"tier_before": {"null" if d.tier_before is None else _str(d.tier_before)}, '
-        f'"tier_after": {"null" if d.tier_after is None else _str(d.tier_after)}'
-    )
+    changes = d.changes
+    if changes is None:
+        changes_text = "null"
+    elif not changes:
+        changes_text = "{}"
+    else:
+        changes_text = "{" + ", ".join([_q(n) + ": " + _n(v) for n, v in changes]) + "}"
+    before = d.before
+    before_text = _balances(ledger_names, before)
+    after_text = before_text if d.after is before else _balances(ledger_names, d.after)
+    at = d.at
+    line = d.line
+    parts = [
+        '{"seq": ', str(d.seq), ', "line": ', "null" if line is None else str(line),
+        ', "at": ', "null" if at is None else '"' + at.isoformat() + '"',
+        ', "event": ', "null" if d.event is None else _q(d.event),
+        ', "subject": ', "null" if d.subject is None else _q(d.subject),
+        ', "rule": ', "null" if d.rule is None else _q(d.rule),
+        ', "outcome": "', d.outcome, '", "reason": ', "null" if d.reason is None else _q(d.reason),
+        ', "changes": ', changes_text, ', "before": ', before_text, ', "after": ', after_text,
+        ', "tier_before": ', "null" if d.tier_before is None else _q(d.tier_before),
+        ', "tier_after": ', "null" if d.tier_after is None else _q(d.tier_after),
+    ]
     if d.fine is not None:
-        text += f', "fine": {format_decimal(d.fine)}'
+        parts.append(', "fine": ' + _n(d.fine))
     if d.listed:
-        text += ', "listed": [' + ", ".join(_str(x) for x in d.listed) + "]"
+        parts.append(', "listed": [' + ", ".join([_q(x) for x in d.listed]) + "]")
     if d.unlisted:
-        text += ', "unlisted": [' + ", ".join(_str(x) for x in d.unlisted) + "]"
-    return text + "}"
+        parts.append(', "unlisted": [' + ", ".join([_q(x) for x in d.unlisted]) + "]")
+    parts.append("}")
+    return "".join(parts)
 
 
 class AuditWriter:
-    """Streams decisions as JSON lines to a text stream (buffered by the stream)."""
+    """Streams decisions as JSON lines to a text stream, in chunks of ``CHUNK`` lines.
+
+    ``flush()`` writes what is pending (``interpreter.run`` calls it at the end)."""
+
+    CHUNK = 2048
 
     def __init__(self, stream: IO[str], ledger_names: Iterable[str], spans: bool = False):
         self.stream = stream
         self.names = tuple(_str(n) for n in ledger_names)
         self.spans = spans
         self._write = stream.write
+        self._pending: list[str] = []
 
     def __call__(self, d: Decision) -> None:
         line = decision_json(d, self.names)
         if self.spans and d.span is not None:
             line = line[:-1] + f', "rule_span": {_str(str(d.span))}}}'
-        self._write(line + "\n")
+        pending = self._pending
+        pending.append(line)
+        if len(pending) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._pending.append("")
+            self._write("\n".join(self._pending))
+            self._pending = []
 
 
 class AuditCollector:
