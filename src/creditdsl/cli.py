@@ -380,6 +380,126 @@ def _unreadable_path(path: str) -> Diagnostic | None:
     return error("E0501", f"cannot read `{path}`: {reason}", None, path=path)
 
 
+# ---------------------------------------------------------------- compare and diff (issue 6)
+
+
+class CompareFormat(str, Enum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
+class DiffFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _load_rulebooks(paths: Sequence[str], verb: str, max_errors: int, also: Sequence[Diagnostic] = ()) -> list:
+    """Every rulebook loaded (warnings shown), or every error shown and exit 1."""
+    models, errors, warnings, sources = [], [], [], {}
+    for path in paths:
+        try:
+            model, diags, srcs = _pipeline().load(path)
+        except CreditDslError as exc:
+            errors.extend(exc.diagnostics)
+            sources.update(_sources_of(exc))
+            continue
+        models.append(model)
+        warnings.extend(diags)
+        sources.update(srcs)
+    if errors or also:
+        _report([*errors, *warnings, *also], sources, subject=list(paths), verb=verb, max_errors=max_errors)
+        raise typer.Exit(EXIT_INPUT)
+    _report(warnings, sources, subject=list(paths), verb=verb, max_errors=max_errors)
+    return models
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+@_verb
+def compare(
+    rulebooks: list[str] = typer.Argument(..., metavar="RULEBOOK RULEBOOK [RULEBOOK...]", help="Two or more rulebooks."),
+    events: str = typer.Option(..., "--events", metavar="FILE", help="Events as JSON Lines ('-' reads stdin)."),
+    subjects: Optional[str] = typer.Option(None, "--subjects", metavar="FILE", help="Subjects as JSON Lines."),
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", metavar="DATE", help="Evaluate up to this date or datetime, in each rulebook's timezone."
+    ),
+    format: CompareFormat = typer.Option(
+        CompareFormat.table, "--format", help="table: tables; json: one document; html: a self-contained report."
+    ),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the comparison to FILE instead of stdout."
+    ),
+    max_errors: int = typer.Option(20, "--max-errors", min=0, help="Show at most N diagnostics (0: all)."),
+) -> None:
+    """Run the same events under several rulebooks and show every subject side by side.
+
+    Each rulebook reads naive times in its own timezone. Per subject: tiers,
+    ledgers, fines, lists, whether they differ and because of which events;
+    a tier migration matrix per pair; each run's distribution and summary.
+    """
+    from .compare import compare_runs
+    from .render import comparison_html, comparison_json, render_comparison, write_text
+
+    if len(rulebooks) < 2:
+        raise typer.BadParameter("compare needs at least two rulebooks", param_hint="RULEBOOK")
+    missing = [
+        d for d in (_unreadable(events, "events file"), _unreadable(subjects, "subjects file") if subjects else None) if d
+    ]
+    models = _load_rulebooks(rulebooks, "compare", max_errors, missing)
+    with ExitStack() as files:
+        target = None
+        if output is not None:
+            try:
+                target = files.enter_context(atomic_output(output))
+            except OSError as exc:
+                bad = error("E0504", f"cannot write output file `{output}`: {exc.strerror or exc}", None, path=output)
+                _report([bad], {}, subject=rulebooks, verb="compare")
+                raise typer.Exit(EXIT_INPUT)
+        try:
+            comparison = compare_runs(models, events, subjects=subjects, as_of=as_of)
+        except CreditDslError as exc:
+            usage = all(d.code == "E0503" for d in exc.diagnostics)
+            _report(exc.diagnostics, _sources_of(exc), subject=rulebooks, verb="compare", max_errors=max_errors)
+            raise typer.Exit(EXIT_USAGE if usage else EXIT_INPUT)
+        err = _err()
+        render_invalid_lines("<stdin>" if events == "-" else events, comparison.invalid, err)
+        if comparison.bad_subjects:
+            render_messages(subjects or "subjects", [
+                f"subjects line {b.line}: {b.reason} [{b.code}]" for b in comparison.bad_subjects
+            ], err)
+        out = make_console(file=target, width=_out().width, color=False) if target is not None else _out()
+        label = "<stdin>" if events == "-" else events
+        if format is CompareFormat.json:
+            render_json(comparison_json(comparison), out)
+        elif format is CompareFormat.html:
+            write_text(comparison_html(comparison, events=label).rstrip("\n"), out)
+        else:
+            render_comparison(comparison, out, events=label)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+@_verb
+def diff(
+    old: str = typer.Argument(..., metavar="OLD", help="The old rulebook."),
+    new: str = typer.Argument(..., metavar="NEW", help="The new rulebook."),
+    format: DiffFormat = typer.Option(DiffFormat.table, "--format", help="table: one line per edit; json: a document."),
+    exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when the rulebooks differ (like git diff)."),
+    max_errors: int = typer.Option(20, "--max-errors", min=0, help="Show at most N diagnostics (0: all)."),
+) -> None:
+    """Structural diff of two rulebooks, inheritance resolved: what was added, removed, changed or moved."""
+    from .compare import diff_json, diff_rulebooks
+    from .render import diff_json_text, render_diff
+
+    a, b = _load_rulebooks([old, new], "diff", max_errors)
+    edits = diff_rulebooks(a, b)
+    if format is DiffFormat.json:
+        render_json(diff_json_text(diff_json(a, b, edits)), _out())
+    else:
+        render_diff(edits, old, new, _out())
+    raise typer.Exit(EXIT_INPUT if (exit_code and edits) else EXIT_OK)
+
+
 # ---------------------------------------------------------------- the console script
 
 

@@ -4,9 +4,11 @@ Only this package and ``cli`` import rich (a test enforces it). Everything else
 returns values; here they become text. One module per kind of output:
 ``console`` (consoles and text helpers), ``diagnostics`` (rustc-style
 diagnostics; its docstring fixes the layout), ``jsontext`` (exact JSON),
-``tables`` (run table, test report).
+``tables`` (run table, test report), ``compare`` (compare and diff),
+``html`` (the offline compare report).
 """
 
+from .compare import comparison_json, diff_json_text, render_comparison, render_diff
 from .console import make_console
 from .diagnostics import (
     diagnostics_document,
@@ -16,6 +18,7 @@ from .diagnostics import (
     render_invalid_lines,
     render_messages,
 )
+from .html import comparison_html
 from .jsontext import render_json, to_json_text
 from .tables import format_number, render_run, render_test_report, write_text
 
@@ -33,4 +36,9 @@ __all__ = [
     "format_number",
     "to_json_text",
     "write_text",
+    "render_comparison",
+    "comparison_json",
+    "comparison_html",
+    "render_diff",
+    "diff_json_text",
 ]
