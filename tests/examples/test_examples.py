@@ -15,7 +15,8 @@ from creditdsl.results import AuditWriter, result_json
 
 ROOT = Path(__file__).resolve().parents[2]
 RULEBOOKS = sorted((ROOT / "rulebooks").glob("*.rulebook"))
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "events.jsonl").exists())
+# examples/compare holds the log shared by several schemes (`creditdsl compare`, tests/compare).
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "events.jsonl").exists() and p.name != "compare")
 
 REQUIRED = [
     "rongcheng", "rongcheng_banded", "qingshan", "dongdao_lu_jia", "ximu_jia", "vanguard_village",
