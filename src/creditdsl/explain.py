@@ -178,6 +178,7 @@ class Explanation:
             "subject": self.subject,
             "as_of": _iso(self.as_of),
             "horizon": str(self.horizon),
+            "tiers": list(self.tiers),
             "timeline": [s.to_json() for s in self.timeline],
             "now": self.now,
             "pending": [p.to_json() for p in self.pending],

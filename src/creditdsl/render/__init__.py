@@ -5,7 +5,7 @@ returns values; here they become text. One module per kind of output:
 ``console`` (consoles and text helpers), ``diagnostics`` (rustc-style
 diagnostics; its docstring fixes the layout), ``jsontext`` (exact JSON),
 ``tables`` (run table, test report), ``compare`` (compare and diff),
-``html`` (the offline compare report).
+``html`` (the offline compare report), ``explain`` (explain and statements).
 """
 
 from .compare import comparison_json, diff_json_text, render_comparison, render_diff
@@ -18,6 +18,7 @@ from .diagnostics import (
     render_invalid_lines,
     render_messages,
 )
+from .explain import explain_html, explain_json, explain_text, statements_csv, statements_json, statements_text
 from .html import comparison_html
 from .jsontext import render_json, to_json_text
 from .tables import format_number, render_run, render_test_report, write_text
@@ -41,4 +42,10 @@ __all__ = [
     "comparison_html",
     "render_diff",
     "diff_json_text",
+    "explain_text",
+    "explain_json",
+    "explain_html",
+    "statements_text",
+    "statements_json",
+    "statements_csv",
 ]
