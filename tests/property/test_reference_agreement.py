@@ -174,13 +174,16 @@ def rulebook_text(draw, time: bool = True):
                 out.append(f"    limit: {draw(st.integers(1, 3))} within {duration(draw)}")
         if draw(st.integers(0, 3)) == 0:
             out.append(f"    group: {draw(st.sampled_from(['g1', 'g2']))}")
-        if time and draw(st.integers(0, 4)) == 0:
+        eff = draw(effects(time, expire))
+        # a cap only on rules that change a ledger (a cap on a rule without changes is a
+        # known bug, pinned by the spec case "rules/rules/cap without changes never skips")
+        if time and draw(st.integers(0, 4)) == 0 and any(x.split(":")[0] in LEDGERS for x in eff):
             per = (f"per {draw(st.sampled_from(['week', 'month', 'year']))}" if draw(st.booleans())
                    else f"within {duration(draw)}")
             out.append(f"    cap: {draw(st.sampled_from(['5', '12.5', '30']))} {per}")
         if time and draw(st.integers(0, 4)) == 0:
             out.append(f"    grace: {duration(draw)} unless {draw(st.sampled_from(['cleared', 'x', 'deed']))}")
-        out.extend("    " + x for x in draw(effects(time, expire)))
+        out.extend("    " + x for x in eff)
     if time and draw(st.booleans()):
         out.append("triggers:")
         for i in range(draw(st.integers(1, 3))):
@@ -240,7 +243,9 @@ def compare(rb, lines, subjects=(), as_of=None):
     doc, per_subject, passive = real_run(rb, lines, subjects, as_of)
     # later_subjects=False: known bug (a subject named only by `later` lines is left out of
     # the results; see the strict xfail "results/results/later-only subject appears")
-    want_doc, want_audit = reference_run(rb, lines, subjects, as_of, later_subjects=False)
+    # bug_skip_at_event=True: known bug (a deferred rule skipped at its deadline is dated at the
+    # event; see "fine_print/fine_print/skip at a deadline is dated at the deadline")
+    want_doc, want_audit = reference_run(rb, lines, subjects, as_of, later_subjects=False, bug_skip_at_event=True)
     got_doc, want_plain = _plain(doc), _plain(want_doc)
     assert got_doc["summary"] == want_plain["summary"], (got_doc["summary"], want_plain["summary"])
     for g, w in zip(got_doc["subjects"], want_plain["subjects"]):
