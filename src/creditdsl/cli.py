@@ -271,6 +271,12 @@ def run(
     output: Optional[str] = typer.Option(
         None, "--output", "-o", metavar="FILE", help="Write the result (table or JSON) to FILE instead of stdout."
     ),
+    save_state: Optional[str] = typer.Option(
+        None, "--save-state", metavar="FILE", help="Write the end state, to continue from later with --resume."
+    ),
+    resume: Optional[str] = typer.Option(
+        None, "--resume", metavar="FILE", help="Continue from a state written by --save-state, with later events."
+    ),
     max_errors: int = typer.Option(20, "--max-errors", min=0, help="Show at most N diagnostics (0: all)."),
 ) -> None:
     """Fold an event log into every subject's ledgers, tier, fines, lists and sanctions.
@@ -286,6 +292,8 @@ def run(
     missing = [
         d for d in (_unreadable(events, "events file"), _unreadable(subjects, "subjects file") if subjects else None) if d
     ]
+    if resume is not None and (bad_state := _unreadable(resume, "state file")) is not None:
+        missing.append(bad_state)
     try:
         model, warnings, sources = _pipeline().load(rulebook)
     except CreditDslError as exc:
@@ -298,7 +306,7 @@ def run(
 
     with ExitStack() as files:
         opened = {}
-        for what, path in (("audit", audit), ("rejects", rejects), ("output", output)):
+        for what, path in (("audit", audit), ("rejects", rejects), ("output", output), ("state", save_state)):
             if path is None:
                 continue
             try:
@@ -309,7 +317,8 @@ def run(
                 raise typer.Exit(EXIT_INPUT)
         writer = AuditWriter(opened["audit"], [lg.name for lg in model.ledgers]) if "audit" in opened else None
         try:
-            result = interpreter.run(model, events, subjects=subjects, as_of=as_of, audit=writer)
+            result = interpreter.run(model, events, subjects=subjects, as_of=as_of, audit=writer,
+                                     resume=resume, save_state=save_state is not None)
         except CreditDslError as exc:
             usage = all(d.code == "E0503" for d in exc.diagnostics)
             _report(exc.diagnostics, _sources_of(exc, sources), subject=rulebook, verb="run", max_errors=max_errors)
@@ -333,6 +342,10 @@ def run(
             render_json(result_json(result), out)
         else:
             render_run(result.to_json(), out)
+        if "state" in opened:
+            from .savestate import state_text
+
+            opened["state"].write(state_text(result.state))
     invalid = bool(result.invalid) or bool(bad_subjects)
     raise typer.Exit(EXIT_INPUT if (strict and invalid) else EXIT_OK)
 

@@ -3,6 +3,7 @@
 Public API::
 
     write_state(state: dict, path) -> None      state = RunResult.state (run(..., save_state=True))
+    state_text(state: dict) -> str              the text write_state writes
     read_state(path) -> dict                    raises CreditDslError E0501 / E0505 when unusable
     dump(runner, as_of) -> dict                 (used by interpreter.run)
     restore(runner, state) -> (as_of, line_offset)
@@ -131,6 +132,8 @@ def restore(runner: Any, data: dict) -> tuple[datetime | None, int]:
         raise _bad("not a creditdsl state file")
     if data.get("version") != VERSION:
         raise _bad(f"state file version {data.get('version')} is not supported (expected {VERSION})")
+    if type(data.get("fingerprint")) is not str or type(data.get("rulebook")) is not str:
+        raise _bad("state file is damaged: no rulebook fingerprint")
     if data.get("fingerprint") != fingerprint(plan.rulebook):
         raise _bad(f"state file was saved under another rulebook (`{data.get('rulebook')}`)")
     tz = plan.tz
@@ -178,8 +181,13 @@ def restore(runner: Any, data: dict) -> tuple[datetime | None, int]:
         raise _bad(f"state file is damaged: {type(exc).__name__}: {exc}") from None
 
 
+def state_text(state: dict) -> str:
+    """The text of a state file (what ``write_state`` writes)."""
+    return json.dumps(state, indent=1) + "\n"
+
+
 def write_state(state: dict, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
+    Path(path).write_text(state_text(state), encoding="utf-8")
 
 
 def read_state(path: str | Path) -> dict:
