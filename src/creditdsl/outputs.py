@@ -27,6 +27,9 @@ def atomic_output(path: str, *, binary: bool = False) -> Iterator[IO]:
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
     try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # as open() would create it, not mkstemp's 0600
         if binary:
             handle: IO = os.fdopen(fd, "wb")
         else:

@@ -68,3 +68,13 @@ def test_interrupted_run_leaves_no_output_and_exits_130(files, monkeypatch):
     assert main("run", "r.rulebook", "e.jsonl", "--audit", "a.jsonl", "--rejects", "rej.jsonl",
                 "--output", "out.txt") == 130
     assert sorted(os.listdir(files)) == ["e.jsonl", "r.rulebook"]
+
+
+def test_outputs_get_ordinary_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_output(str(tmp_path / "report.html")) as f:
+            f.write("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o644
