@@ -204,7 +204,6 @@ CODES: dict[str, tuple[str, str]] = {
     "E0409": ("bad date or time", "`at` is not an ISO 8601 date or datetime."),
     # E05xx: files and runs
     "E0501": ("file cannot be read", "A named file is missing, a directory, or unreadable."),
-    "E0502": ("not yet supported", "The interpreter does not yet give this key meaning."),
     "E0503": ("bad command-line value", "A command-line value (such as `--as-of`) is malformed."),
     "E0505": ("unusable state file", "A `--resume` state file is unreadable, of another version, or of another rulebook."),
     "W0501": ("no anniversary date", "A subject lacks the field its `reset: yearly from subject.FIELD` counts from; calendar years are used."),

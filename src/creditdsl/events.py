@@ -224,6 +224,11 @@ def parse_event(raw: bytes, line: int, tz: tzinfo) -> Event | InvalidLine:
         return bad
     if type(value) is not dict:
         return InvalidLine(line, "E0402", "not a JSON object")
+    if b"\\u" in raw and _LONE_SURROGATE.search(raw):
+        try:
+            msgspec.json.encode(value)
+        except UnicodeEncodeError:
+            return InvalidLine(line, "E0404", "a string holds a lone surrogate escape (`\\udXXX`): not Unicode text")
     ident = _ident(value.get("id"))
     subject = _ident(value.get("subject"))
     for name in _REQUIRED:
@@ -353,6 +358,9 @@ def _plain(value: Any) -> bool:
         if (t is dict or t is list) and not _plain(v):
             return False
     return True
+
+
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def content_digest(value: Any) -> bytes:

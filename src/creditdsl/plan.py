@@ -2,8 +2,7 @@
 
 Public API::
 
-    compile_plan(rulebook: model.Rulebook) -> Plan     (once per run; raises CreditDslError E0502
-                                                        for features the interpreter refuses)
+    compile_plan(rulebook: model.Rulebook) -> Plan     (once per run)
     Plan.tier_index(state) -> int                       current tier (-1: no tier)
     Plan.labels(state, tier_index) -> (sanctions, privileges)
 
@@ -20,7 +19,6 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from . import model
-from .diagnostics import CreditDslError, error
 from .expressions import Env, Fn, Skip, compile_expression
 from .state import DIRTY, SubjectState
 from .values import Duration, format_decimal, zone
@@ -234,63 +232,7 @@ def _labels(sets: tuple[model.LabelSet, ...]) -> dict[str, tuple[str, ...]]:
     return out
 
 
-# ------------------------------------------------------------ not yet supported
-
-SUPPORTED: set[str] = {"reset", "for", "tier for", "expire", "list for", "grace", "cap", "triggers"}  # time features the interpreter implements (see refuse_unsupported)
-
-
-def time_features(rulebook: model.Rulebook) -> list[tuple[str, Any]]:
-    """(feature, span) for every use of a time feature, in file order."""
-    found: list[tuple[str, Any]] = []
-
-    def effects(e: model.Effects, owner: Any) -> None:
-        for ch in e.changes:
-            if ch.is_reset:
-                found.append(("reset", ch.span or owner.span))
-            elif ch.duration is not None:
-                found.append(("for", ch.span or owner.span))
-        if e.tier_cap is not None and e.tier_cap.duration is not None:
-            found.append(("tier for", e.tier_cap.span or owner.span))
-
-    for x in rulebook.ledgers:
-        if x.expire is not None:
-            found.append(("expire", x.span))
-        if x.reset is not None:
-            found.append(("reset", x.reset.span or x.span))
-    for x in rulebook.lists:
-        if x.term is not None:
-            found.append(("list for", x.span))
-    for r in rulebook.rules:
-        if r.grace is not None:
-            found.append(("grace", r.grace.span or r.span))
-        if r.cap is not None:
-            found.append(("cap", r.cap.span or r.span))
-        effects(r.effects, r)
-    for t in rulebook.triggers:
-        found.append(("triggers", t.span))
-        effects(t.effects, t)
-    return found
-
-
-_WORDS = {
-    "reset": "`reset`", "for": "a temporary change (`for DURATION`)", "tier for": "a temporary tier cap",
-    "expire": "ledger `expire`", "list for": "a list term (`for:`)", "grace": "`grace`", "cap": "`cap`",
-    "triggers": "a trigger",
-}
-
-
-def refuse_unsupported(rulebook: model.Rulebook) -> None:
-    diags = [
-        error("E0502", f"{_WORDS[f]} is not yet supported by `run`", span)
-        for f, span in time_features(rulebook)
-        if f not in SUPPORTED
-    ]
-    if diags:
-        raise CreditDslError(diags)
-
-
 def compile_plan(rulebook: model.Rulebook) -> Plan:
-    refuse_unsupported(rulebook)
     return Plan(rulebook)
 
 

@@ -99,3 +99,15 @@ def test_content_digest_is_parsed_value_identity():
     assert content_digest({"a": 1, "b": [Decimal("1.0")]}) == content_digest({"b": [1], "a": Decimal(1)})
     assert content_digest({"a": "1"}) != content_digest({"a": 1})
     assert content_digest({"a": 1}) != content_digest({"a": 2})
+
+
+def test_lone_surrogate_escapes_are_invalid_but_pairs_are_text():
+    from zoneinfo import ZoneInfo
+
+    from creditdsl.events import InvalidLine, parse_event
+
+    utc = ZoneInfo("UTC")
+    bad = parse_event(rb'{"id": "\ud800", "subject": "s", "type": "t", "at": "2020-01-01"}', 3, utc)
+    assert isinstance(bad, InvalidLine) and (bad.line, bad.code) == (3, "E0404")
+    good = parse_event(rb'{"id": "\ud83d\ude00", "subject": "s", "type": "t", "at": "2020-01-01"}', 4, utc)
+    assert good.id == "\U0001F600"

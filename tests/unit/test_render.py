@@ -495,6 +495,6 @@ def test_goldens_are_all_used():
 def test_severity_note_header():
     from creditdsl.diagnostics import Diagnostic
 
-    text = render([Diagnostic("E0502", Severity.NOTE, "just so you know", span(SRC, "credt"))])
-    assert text.startswith("note[E0502]: just so you know\n")
+    text = render([Diagnostic("E0503", Severity.NOTE, "just so you know", span(SRC, "credt"))])
+    assert text.startswith("note[E0503]: just so you know\n")
     assert "could not" not in text and "generated" not in text

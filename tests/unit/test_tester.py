@@ -170,7 +170,7 @@ def test_a_run_error_is_an_error_not_a_crash(monkeypatch: pytest.MonkeyPatch) ->
     from creditdsl import plan
 
     def refuse(_rb: object) -> None:
-        raise CreditDslError([error("E0502", "`grace` is not yet supported by `run`")])
+        raise CreditDslError([error("E0503", "bad --as-of: `2019-13-01` is not a valid date")])
 
     monkeypatch.setattr(plan, "compile_plan", refuse)
     r = one("""\
@@ -181,7 +181,7 @@ def test_a_run_error_is_an_error_not_a_crash(monkeypatch: pytest.MonkeyPatch) ->
       credit: 997
 """)
     assert r.status == tester.ERROR
-    assert r.error is not None and "E0502" in r.error and "grace" in r.error
+    assert r.error is not None and "E0503" in r.error and "2019-13-01" in r.error
 
 
 def test_an_internal_crash_is_reported_as_error(monkeypatch: pytest.MonkeyPatch) -> None:
