@@ -113,8 +113,9 @@ def explain_text(doc: dict) -> str:
             lines += _deed_lines(d["deeds"], "      ")
         else:
             lines.append(f"    by deeds: {d['reason']}")
+        used = {g["rule"] for g in d["deeds"] or ()}
         if d["equivalent"]:
-            for rule, others in d["equivalent"].items():
+            for rule, others in ((r, o) for r, o in d["equivalent"].items() if r in used):
                 lines.append(f"    (`{rule}` may be replaced by: {', '.join('`' + o + '`' for o in others)})")
         for x in d["left_out"]:
             lines.append(f"    left out: `{x['rule']}`: {x['reason']}")
