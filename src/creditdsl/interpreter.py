@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import decimal
 import heapq
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -51,6 +51,15 @@ _RANK_NAME = {v: k for k, v in RANK.items()}
 EVENT, DUPLICATE, INVALID, LATER = 0, 1, 2, 3
 # kinds of timed work on the agenda
 REVERT, LIST_END, TCAP_END, DEADLINE, RESET, ARESET = 10, 11, 12, 13, 14, 15
+
+
+_YEAR1 = datetime(1, 1, 1, tzinfo=_UTC)
+_US = timedelta(microseconds=1)
+
+
+def instant_code(key: datetime) -> str:
+    """A UTC instant as fixed-width text that sorts like the instant (parallel.py)."""
+    return f"{(key - _YEAR1) // _US:015x}"
 
 
 def parse_as_of(value: Any, tz: Any) -> datetime | None:
@@ -112,6 +121,19 @@ class Runner:
         self.warned: set[str] = set()
         self.warnings: list[Diagnostic] = []
         self.started = False  # calendar resets scheduled
+        # --workers (parallel.py): each decision's place in the one-worker order, see `position`
+        self.keyed = False
+        self.pos = ""
+        self.sub = 0
+        self.idx = 0
+        self.origins: dict[int, str] = {}
+        self.warn_pos: list[str] = []
+
+    def position(self, pos: str) -> None:
+        """Keyed mode: the work now running is at ``pos`` (parallel.py defines the encoding)."""
+        self.pos = pos
+        self.sub = 0
+        self.idx = 0
 
     # ------------------------------------------------------------ helpers
     def state(self, subject: str) -> SubjectState:
@@ -157,6 +179,8 @@ class Runner:
         plan = self.plan
         st = self.states[ev.subject]
         st.now = ev.at
+        if self.keyed:
+            self.position(instant_code(ev.key) + "1" + f"{ev.line:012d}")
         if not self.started:
             self.started = True
             self.start_resets(ev.at)
@@ -457,6 +481,9 @@ class Runner:
     def push(self, instant: datetime, phase: int, kind: int, payload: tuple) -> int:
         self.agenda_seq += 1
         heapq.heappush(self.agenda, (instant.astimezone(_UTC), phase, self.agenda_seq, kind, payload))
+        if self.keyed:
+            self.origins[self.agenda_seq] = self.pos + f"{self.sub:06d}"
+            self.sub += 1
         return self.agenda_seq
 
     def run_agenda(self, until: tuple) -> None:
@@ -468,10 +495,17 @@ class Runner:
         key, _phase, token, kind, payload = item
         at = key.astimezone(self.tz)
         plan = self.plan
+        if self.keyed:
+            base = instant_code(key) + str(_phase) + self.origins.pop(token, "!")
+            self.position(base)
         if kind == RESET:
             index, period = payload
             for sid in sorted(self.states):
+                if self.keyed:
+                    self.position(base + "S" + sid.encode("utf-8", "surrogatepass").hex() + ".")
                 self.reset(self.states[sid], index, at, f"{period}ly reset")
+            if self.keyed:
+                self.position(base + "T")
             self.push(next_period_start(at, period), 0, RESET, payload)
             return
         if kind == ARESET:
@@ -606,6 +640,7 @@ class Runner:
         if base is None:
             if st.id not in self.warned:
                 self.warned.add(st.id)
+                self.warn_pos.append(self.pos)
                 self.warnings.append(warning(
                     "W0501", f"subject `{st.id}` has no date in `{reset.from_field}`: "
                     f"`{self.plan.ledger_names[index]}` resets on calendar {step}s"))

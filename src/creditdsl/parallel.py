@@ -1,0 +1,353 @@
+"""`run --workers N`: the fold split by subject over N processes, merged to the one-worker bytes.
+
+Public API::
+
+    run_parallel(rulebook_or_plan, events_path, workers, subjects=None, as_of=None,
+                 audit_stream=None) -> results.RunResult
+
+How it works. The parent reads the log once, in input order: it decodes each line,
+checks (subject, id) for duplicates, places passive lines (invalid, duplicate,
+later) on the timeline exactly as :func:`interpreter.run` does, and sends each
+valid event's raw line to the worker owning its subject: ``blake2b(subject) mod N``
+(a stable hash, unlike Python's salted ``hash``). A log not sorted by time goes
+through the same bounded-memory spool as a one-worker run first. Each worker
+re-decodes its lines and folds them with its own :class:`interpreter.Runner`;
+every worker starts the calendar-reset chain at the first event of the whole log,
+so the chains agree. At the end the parent tells the workers the run's ``as_of``
+(the latest valid event, over all workers, unless given).
+
+The order of the one-worker audit. A run takes its decisions in timeline order:
+work items are events (at their instant, phase 1, by input line), agenda work
+(at its instant, phase 0 before the events of that instant, 2 after, and in the
+order it was scheduled) and passive lines (phase 1, at the latest instant read
+before them, by input line). "The order it was scheduled" is the order of the
+positions of the work that scheduled it, so every work item has a *position*,
+a string that sorts like the timeline:
+
+* event: ``T(instant) + "1" + line (12 digits)``
+* agenda work: ``T(instant) + phase + origin``, where origin is the position
+  of the scheduling work plus the rank of this push within it (6 digits); the
+  calendar-reset chain starts from ``"!"``, which sorts first, as it is scheduled
+  before anything else; a calendar reset visits subjects in id order, so its
+  per-subject part is ``"S" + hex(utf-8 id) + "."``, and the next link of the
+  chain is pushed after them (``"T"``).
+
+``T`` is the instant in microseconds since year 1, UTC, in 15 hex digits. No
+position is a proper prefix of another, so string order is timeline order, and
+a decision's key is its work's position plus its rank within the work (6
+digits). Each process writes ``key \\x1f line`` records already in key order; the
+parent merges them (plain string comparison: ``\\x1f`` sorts below every key
+character) and numbers ``seq`` from 1. Results are merged by subject id, summary
+counts are added, warnings are merged by position. ``--workers 1`` is the plain
+run; the tests check that N workers give its bytes.
+
+Not with ``--resume`` / ``--save-state`` (the CLI runs those in one process).
+"""
+
+from __future__ import annotations
+
+import decimal
+import hashlib
+import heapq
+import multiprocessing
+import os
+import pickle
+import sys
+import tempfile
+from datetime import timezone
+from pathlib import Path
+from typing import Any, IO
+
+from . import model
+from .events import Event, InvalidLine, content_digest, parse_event
+from .expressions import decimal_context
+from .interpreter import DUPLICATE, EVENT, INVALID, LATER, Runner, _subjects, instant_code, parse_as_of
+from .plan import Plan, compile_plan
+from .results import LINE_OUTCOMES, Decision, RunResult, Summary, decision_json
+from .timeline import Spool, scan_sorted
+
+_UTC = timezone.utc
+_BATCH = 4096
+_PREFIX = len('{"seq": 0, ')
+
+
+def partition(subject: str, workers: int) -> int:
+    """The worker of a subject: a stable hash (the same in every process and run)."""
+    digest = hashlib.blake2b(subject.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % workers
+
+
+class _KeyedWriter:
+    """Audit records ``key \\x1f line-without-seq`` in the order decisions are taken."""
+
+    def __init__(self, runner: Runner, stream: IO[str], ledger_names: tuple[str, ...]):
+        self.runner = runner
+        self.stream = stream
+        self.names = tuple(decision_json.__globals__["_str"](n) for n in ledger_names)
+        self.pending: list[str] = []
+
+    def __call__(self, d: Decision) -> None:
+        r = self.runner
+        d.seq = 0
+        self.pending.append(f"{r.pos}{r.idx:06d}\x1f{decision_json(d, self.names)[_PREFIX:]}")
+        r.idx += 1
+        if len(self.pending) >= 2048:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.pending.append("")
+            self.stream.write("\n".join(self.pending))
+            self.pending = []
+
+
+def _lines(path: str) -> Any:
+    number = 0
+    with open(path, "rb") as fh:
+        for raw in fh:
+            number += 1
+            stripped = raw.strip()
+            if stripped:
+                yield number, stripped
+
+
+def _worker(plan: Plan, index: int, workers: int, conn: Any, subjects: Any, as_of_key: Any,
+            audit_path: str | None) -> None:
+    with decimal.localcontext(decimal_context()):
+        out = None
+        try:
+            runner = Runner(plan, None)
+            runner.keyed = True
+            if audit_path is not None:
+                out = open(audit_path, "w", encoding="utf-8", newline="\n")
+                runner.audit = _KeyedWriter(runner, out, plan.ledger_names)
+            subject_list, _bad = _subjects(subjects)
+            for s in subject_list:
+                if partition(s.id, workers) == index:
+                    runner.add_state(s.id, s.fields)
+            tz = plan.tz
+            flushed = False
+            while True:
+                msg = pickle.loads(conn.recv_bytes())
+                if msg[0] == "batch":
+                    for line, raw in msg[1]:
+                        ev = parse_event(raw, line, tz)
+                        runner.state(ev.subject)
+                        if runner.agenda:
+                            runner.run_agenda((ev.key, 0))
+                        runner.event(ev)
+                elif msg[0] == "start":
+                    runner.started = True
+                    runner.position("!")
+                    runner.start_resets(msg[1])
+                elif msg[0] == "flush":  # the first `later` line: work up to as_of runs before it
+                    if not flushed:
+                        runner.run_agenda((as_of_key, 9))
+                        flushed = True
+                else:  # ("end", as_of)
+                    as_of = msg[1]
+                    if as_of is not None:
+                        runner.run_agenda((as_of.astimezone(_UTC), 9))
+                    subjects_out = runner.finish(as_of)
+                    if runner.audit is not None:
+                        runner.audit.flush()
+                    conn.send_bytes(pickle.dumps((
+                        subjects_out, runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
+                    ), protocol=pickle.HIGHEST_PROTOCOL))
+                    return
+        except BaseException as exc:  # report, never hang the parent
+            try:
+                conn.send_bytes(pickle.dumps(("error", repr(exc))))
+            finally:
+                raise
+        finally:
+            if out is not None:
+                out.close()
+
+
+def run_parallel(rulebook: model.Rulebook | Plan, events: str, workers: int, subjects: Any = None,
+                 as_of: Any = None, audit_stream: IO[str] | None = None) -> RunResult:
+    plan = rulebook if isinstance(rulebook, Plan) else compile_plan(rulebook)
+    with decimal.localcontext(decimal_context()):
+        return _run_parallel(plan, str(events), workers, subjects, as_of, audit_stream)
+
+
+def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_arg: Any,
+                  audit_stream: IO[str] | None) -> RunResult:
+    tz = plan.tz
+    as_of = parse_as_of(as_of_arg, tz)
+    as_of_key = None if as_of is None else as_of.astimezone(_UTC)
+    tmp = tempfile.mkdtemp(prefix="creditdsl-workers-")
+    audit_paths = [os.path.join(tmp, f"audit-{i}") for i in range(workers + 1)] if audit_stream is not None else None
+    ctx = multiprocessing.get_context("fork")
+    conns, procs = [], []
+    parent_out = None
+    try:
+        for i in range(workers):
+            mine, theirs = ctx.Pipe()
+            p = ctx.Process(target=_worker, args=(plan, i, workers, theirs, subjects, as_of_key,
+                                                  None if audit_paths is None else audit_paths[i]), daemon=True)
+            p.start()
+            theirs.close()
+            conns.append(mine)
+            procs.append(p)
+        runner = Runner(plan, None)  # the parent's: passive lines only
+        runner.keyed = True
+        if audit_paths is not None:
+            parent_out = open(audit_paths[workers], "w", encoding="utf-8", newline="\n")
+            runner.audit = _KeyedWriter(runner, parent_out, plan.ledger_names)
+        subject_list, bad_subjects = _subjects(subjects)
+        batches: list[list] = [[] for _ in range(workers)]
+        owner: dict[str, int] = {}
+        seen: dict[str, dict[str, bytes]] = {}
+        summary = runner.summary
+        invalid: list[InvalidLine] = []
+        running = None
+        ordered = True
+        latest: Event | None = None
+        started = False
+        later_flushed = False
+        stream = scan_sorted(events, tz)
+        spool = None if stream else Spool()
+
+        def send(i: int, msg: tuple) -> None:
+            conns[i].send_bytes(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
+
+        def dispatch(entry: tuple) -> None:
+            nonlocal started, later_flushed
+            key, line, kind, item = entry
+            if kind == EVENT:
+                raw, subject = item
+                if not started:
+                    started = True
+                    for i in range(workers):
+                        send(i, ("start", key.astimezone(tz)))
+                i = owner[subject]
+                batch = batches[i]
+                batch.append((line, raw))
+                if len(batch) >= _BATCH:
+                    send(i, ("batch", batch))
+                    batches[i] = []
+                return
+            if kind == LATER and not later_flushed and as_of_key is not None:
+                later_flushed = True
+                for i in range(workers):
+                    if batches[i]:
+                        send(i, ("batch", batches[i]))
+                        batches[i] = []
+                    send(i, ("flush",))
+            runner.position(instant_code(key) + "1" + f"{line:012d}")
+            runner.passive(kind, item)
+
+        try:
+            from .interpreter import _MIN
+            running = _MIN
+            for number, raw in _lines(events):
+                summary.lines += 1
+                item = parse_event(raw, number, tz)
+                if type(item) is InvalidLine:
+                    invalid.append(item)
+                    entry = (running, number, INVALID, item)
+                else:
+                    key = item.key
+                    if as_of_key is not None and key > as_of_key:
+                        if key < running:
+                            ordered = False
+                        else:
+                            running = key
+                        entry = (key, number, LATER, item)
+                    else:
+                        sid = item.subject
+                        ids = seen.get(sid)
+                        if ids is None:
+                            ids = seen[sid] = {}
+                            owner[sid] = partition(sid, workers)
+                        digest = content_digest(item.fields)
+                        prior = ids.get(item.id)
+                        if prior is None:
+                            ids[item.id] = digest
+                            if key < running:
+                                ordered = False
+                            else:
+                                running = key
+                            if latest is None or key > latest.key:
+                                latest = item
+                            entry = (key, number, EVENT, (raw, sid))
+                        elif prior == digest:
+                            entry = (running, number, DUPLICATE, item)
+                        else:
+                            bad = InvalidLine(number, "E0405", f"event `{item.id}` of subject `{sid}` seen before with other content",
+                                              item.id, sid, item.at)
+                            invalid.append(bad)
+                            entry = (running, number, INVALID, bad)
+                if spool is None:
+                    dispatch(entry)
+                else:
+                    spool.add(entry)
+            if spool is not None:
+                for entry in spool.items():
+                    dispatch(entry)
+        finally:
+            if spool is not None:
+                spool.close()
+        if as_of is None and latest is not None:
+            as_of = latest.at
+        for i in range(workers):
+            if batches[i]:
+                send(i, ("batch", batches[i]))
+            send(i, ("end", as_of))
+        parts = []
+        for i, conn in enumerate(conns):
+            msg = pickle.loads(conn.recv_bytes())
+            if msg[0] == "error":
+                raise RuntimeError(f"worker {i} failed: {msg[1]}")
+            parts.append(msg)
+        for p in procs:
+            p.join()
+        if runner.audit is not None:
+            runner.audit.flush()
+            parent_out.close()
+            parent_out = None
+            _merge_audits(audit_paths, audit_stream)
+    finally:
+        if parent_out is not None:
+            parent_out.close()
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        for name in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, name))
+        os.rmdir(tmp)
+
+    # merge results
+    subjects_out = tuple(heapq.merge(*(part[0] for part in parts), key=lambda s: s.subject))
+    total = Summary(lines=summary.lines)
+    for o in LINE_OUTCOMES:
+        setattr(total, o, getattr(summary, o) + sum(getattr(part[1], o) for part in parts))
+    tiers: dict[str, int] = {}
+    for part in parts:
+        for name, n in part[1].tiers.items():
+            tiers[name] = tiers.get(name, 0) + n
+    total.tiers = {n: tiers[n] for n in plan.tier_names if n in tiers}
+    from .diagnostics import error
+
+    run_warnings = [w for _, w in sorted((pw for part in parts for pw in part[2]), key=lambda pw: pw[0])]
+    warnings = tuple(error(b.code, f"subjects line {b.line}: {b.reason}") for b in bad_subjects) + tuple(run_warnings)
+    return RunResult(plan.rulebook.name, as_of, subjects_out, total, tuple(invalid), warnings, None)
+
+
+def _merge_audits(paths: list[str], out: IO[str]) -> None:
+    files = [open(p, encoding="utf-8", newline="\n") for p in paths]
+    try:
+        seq = 0
+        pending: list[str] = []
+        for record in heapq.merge(*files):
+            seq += 1
+            pending.append(f'{{"seq": {seq}, {record[record.index(chr(31)) + 1:]}')
+            if len(pending) >= 4096:
+                out.write("".join(pending))
+                pending = []
+        out.write("".join(pending))
+    finally:
+        for f in files:
+            f.close()
