@@ -26,6 +26,7 @@ warnings out of the file.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from contextlib import ExitStack
@@ -321,7 +322,11 @@ def run(
                                      resume=resume, save_state=save_state is not None)
         except CreditDslError as exc:
             usage = all(d.code == "E0503" for d in exc.diagnostics)
-            _report(exc.diagnostics, _sources_of(exc, sources), subject=rulebook, verb="run", max_errors=max_errors)
+            found = [  # a state-file problem names the state file
+                dataclasses.replace(d, path=resume) if d.code == "E0505" and d.span is None and not d.path else d
+                for d in exc.diagnostics
+            ]
+            _report(found, _sources_of(exc, sources), subject=rulebook, verb="run", max_errors=max_errors)
             raise typer.Exit(EXIT_USAGE if usage else EXIT_INPUT)
 
         err = _err()
