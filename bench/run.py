@@ -88,13 +88,16 @@ def main() -> None:
         print(f"generated {events.name} in {time.perf_counter() - t0:.1f} s", flush=True)
     lines = sum(1 for _ in open(events, "rb"))
 
+    # `creditdsl run --workers N` once the CLI has it; until then the same code via python -m
+    has_flag = "--workers" in subprocess.run([CREDITDSL, "run", "--help"], capture_output=True, text=True).stdout
+    workers_cmd = [CREDITDSL, "run"] if has_flag else [PY, "-m", "creditdsl.parallel"]
     runs: dict[str, list[dict]] = {"baseline": [], "baseline_no_audit": [], "creditdsl": [], "creditdsl_workers": []}
     base_res, mine_res, par_res = OUT / "baseline-result.json", OUT / "result.json", OUT / "result-workers.json"
     for i in range(a.repeat):
         runs["baseline"].append(measure([PY, str(HERE / "baseline.py"), str(events), str(OUT / "baseline-audit.tsv"), str(base_res)]))
         runs["creditdsl"].append(measure([CREDITDSL, "run", rulebook, str(events), "--audit", str(OUT / "audit.jsonl"),
                                           "--format", "json"], str(mine_res)))
-        runs["creditdsl_workers"].append(measure([CREDITDSL, "run", rulebook, str(events), "--audit", str(OUT / "audit-workers.jsonl"),
+        runs["creditdsl_workers"].append(measure([*workers_cmd, rulebook, str(events), "--audit", str(OUT / "audit-workers.jsonl"),
                                                   "--format", "json", "--workers", str(a.workers)], str(par_res)))
         runs["baseline_no_audit"].append(measure([PY, str(HERE / "baseline.py"), str(events), "-", str(base_res), "--no-audit"]))
         print(f"round {i + 1}/{a.repeat}: " + ", ".join(f"{k} {v[-1]['seconds']:.2f} s" for k, v in runs.items()), flush=True)

@@ -351,3 +351,34 @@ def _merge_audits(paths: list[str], out: IO[str]) -> None:
     finally:
         for f in files:
             f.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m creditdsl.parallel RULEBOOK EVENTS --workers N [--audit FILE] [--as-of DATE]``:
+    the JSON result on stdout (for the benchmark until `creditdsl run --workers` exists)."""
+    import argparse
+
+    from .pipeline import load
+    from .results import result_json
+
+    ap = argparse.ArgumentParser(prog="python -m creditdsl.parallel")
+    ap.add_argument("rulebook")
+    ap.add_argument("events")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--audit")
+    ap.add_argument("--as-of")
+    ap.add_argument("--subjects")
+    ap.add_argument("--format", choices=["json"], default="json")
+    a = ap.parse_args(argv)
+    rb, _, _ = load(a.rulebook)
+    out = open(a.audit, "w", encoding="utf-8", newline="\n") if a.audit else None
+    try:
+        result = run_parallel(rb, a.events, a.workers, subjects=a.subjects, as_of=a.as_of, audit_stream=out)
+    finally:
+        if out is not None:
+            out.close()
+    sys.stdout.write(result_json(result))
+
+
+if __name__ == "__main__":
+    main()
