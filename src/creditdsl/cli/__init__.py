@@ -7,7 +7,10 @@ from ``rulebooks`` (check, compile, test), ``runs`` (run) and ``reports``
 codes.
 """
 
-from . import reports, rulebooks, runs  # noqa: F401 - importing registers the verbs
+# Importing registers the verbs, in the order `--help` lists them.
+from . import rulebooks  # noqa: F401, I001 - check, compile, test
+from . import runs  # noqa: F401 - run
+from . import reports  # noqa: F401 - compare, diff, explain, statements
 from .shell import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_PIPE, EXIT_USAGE, app, main
 
 __all__ = ["app", "main", "EXIT_OK", "EXIT_INPUT", "EXIT_USAGE", "EXIT_INTERNAL", "EXIT_PIPE"]
