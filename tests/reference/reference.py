@@ -395,7 +395,8 @@ class Fold:
     def effects(self, owner: Any, ev: dict | None, at: datetime, line: int | None, outcome: str) -> str:
         """Apply a rule's or trigger's effects (rank name of the decision taken)."""
         eff = owner.effects
-        scope = Scope(self, ev)
+        # a trigger reads no event (its effects are computed on the state alone)
+        scope = Scope(self, None if outcome == "triggered" else ev)
         try:
             amounts = []
             for ch in eff.changes:
@@ -435,7 +436,7 @@ class Fold:
                 self.capped.append((owner.name, ch.ledger, at, abs(applied)))
             ledger = self.rb.ledger(ch.ledger)
             lasts = ch.duration if ch.duration is not None else ledger.expire
-            if lasts is not None:
+            if lasts is not None and applied != 0:  # nothing applied, nothing to revert
                 self.schedule(lasts.add(at), 0, "revert", (ch.ledger, applied, owner.name, ev, line))
         if fine is not None:
             self.fines += fine
