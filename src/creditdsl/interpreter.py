@@ -32,8 +32,9 @@ import heapq
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
+from .schedule import ARESET, DEADLINE, LIST_END, RESET, REVERT, TCAP_END
 from . import model, savestate
 from .diagnostics import CreditDslError, Diagnostic, error, warning
 from .events import Event, InvalidLine, Subject, content_digest, parse_event, read_events, read_subjects
@@ -49,8 +50,6 @@ _MIN = datetime.min.replace(tzinfo=_UTC)
 _RANK_NAME = {v: k for k, v in RANK.items()}
 
 EVENT, DUPLICATE, INVALID, LATER = 0, 1, 2, 3
-# kinds of timed work on the agenda
-REVERT, LIST_END, TCAP_END, DEADLINE, RESET, ARESET = 10, 11, 12, 13, 14, 15
 
 
 _YEAR1 = datetime(1, 1, 1, tzinfo=_UTC)
@@ -742,7 +741,6 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
     spool = None if stream else Spool()
     fold = _Fold(runner, as_of_key)
     running = _MIN  # latest instant read so far: where passive lines stand
-    ordered = True
     latest: Event | None = None
     try:
         for item in _items(events, tz):
@@ -761,9 +759,7 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
             else:
                 key = item.key
                 if as_of_key is not None and key > as_of_key:
-                    if key < running:
-                        ordered = False
-                    else:
+                    if key > running:
                         running = key
                     entry = (key, item.line, LATER, item)
                 else:
@@ -772,9 +768,7 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
                     seen = st.seen.get(item.id)
                     if seen is None:
                         st.seen[item.id] = digest
-                        if key < running:
-                            ordered = False
-                        else:
+                        if key > running:
                             running = key
                         if latest is None or key > latest.key:
                             latest = item

@@ -30,13 +30,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .schedule import DEADLINE, REVERT
 from .diagnostics import CreditDslError, error
 from .events import Event, parse_event
 from .results import LINE_OUTCOMES, dumps
 
 FORMAT = "creditdsl-state"
 VERSION = 1
-REVERT, LIST_END, TCAP_END, DEADLINE, RESET, ARESET = 10, 11, 12, 13, 14, 15
 
 
 def fingerprint(rulebook: Any) -> str:
