@@ -412,7 +412,7 @@ class Fold:
                 if type(fine) is not Decimal:
                     raise Skip("fine is not a number")
         except Skip:
-            self.skip(ev, owner.name, at, line)
+            self.skip(ev, owner.name, at, line, trigger=outcome == "triggered")
             return "skipped"
         cap = getattr(owner, "cap", None)
         if cap is not None:
@@ -474,9 +474,9 @@ class Fold:
         self.balance[ledger] = new
         return applied
 
-    def skip(self, ev, rule, at, line):
+    def skip(self, ev, rule, at, line, trigger=False):
         before, tier = self.snapshot()
-        if self.run.bug_skip_at_event and ev is not None:
+        if self.run.bug_skip_at_event and ev is not None and not trigger:
             at = ev["at"]
         self.decide(ev, rule, "skipped", at, line, {}, before, tier)
 
