@@ -78,3 +78,21 @@ def test_outputs_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o644
+
+
+def test_run_with_workers_is_byte_identical_through_the_cli(files):
+    lines = "".join(
+        f'{{"id": "e{i}", "subject": "s{i % 7}", "type": "littering", "at": "2019-01-{i % 28 + 1:02d}"}}\n'
+        for i in range(60)
+    )
+    (files / "many.jsonl").write_text(lines + "not json\n")
+    for n in ("1", "3"):
+        assert main("run", "r.rulebook", "many.jsonl", "--workers", n, "--format", "json",
+                    "--output", f"out{n}.json", "--audit", f"audit{n}.jsonl", "--rejects", f"rej{n}.jsonl") == 0
+    for name in ("out{}.json", "audit{}.jsonl", "rej{}.jsonl"):
+        assert (files / name.format(1)).read_bytes() == (files / name.format(3)).read_bytes()
+
+
+def test_workers_refuse_stdin_and_state(files):
+    assert main("run", "r.rulebook", "-", "--workers", "2") == 2
+    assert main("run", "r.rulebook", "e.jsonl", "--workers", "2", "--save-state", "s.json") == 2
