@@ -253,7 +253,7 @@ def parse_value(kind: str, value: ValueText, src: SourceFile, candidates: tuple[
                    src.span(value.start, value.start + len(value.text)))]
         )
     try:
-        tree = value_parser().parse(value.text, start=kind)
+        tree = _parse_cached(kind, value.text)
     except UnexpectedInput as u:
         raise CreditDslError([_value_error(u, kind, value, src, candidates)]) from None
     if kind in ("expr", "change", "fine") and _depth(tree) > MAX_EXPR_DEPTH:
@@ -263,6 +263,13 @@ def parse_value(kind: str, value: ValueText, src: SourceFile, candidates: tuple[
                    help="split the condition, or simplify it")]
         )
     return tree
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(kind: str, text: str) -> Tree:
+    """Value trees hold positions relative to the value's text, so equal texts share
+    one tree (never mutated downstream); rulebooks repeat `2 per month`, `50 yuan`..."""
+    return value_parser().parse(text, start=kind)
 
 
 def _depth(tree: Tree) -> int:

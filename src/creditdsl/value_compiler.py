@@ -3,7 +3,7 @@
 One :class:`ValueCompiler` per file; ``compile(kind, value)`` parses a raw value
 with :func:`parser.parse_value` and builds the model node for that kind.
 Problems are added to the shared ``Diagnostics`` and give ``None``; nothing
-here raises. Expressions are built by :class:`ExprBuilder` (a Lark
+here raises. Expressions are built by :class:`ExprBuilder` (shaped like a Lark
 Transformer whose methods are named after the grammar's rules); a sign on a
 number literal folds into the literal (``-3`` is the number −3).
 
@@ -18,14 +18,13 @@ from datetime import tzinfo
 from decimal import Decimal
 from typing import Any
 
-from lark import Token, Transformer, Tree, v_args
-from lark.exceptions import VisitError
+from lark import Token, Tree
 
 from . import model as m
 from .diagnostics import CreditDslError, Diagnostics
 from .parser import ValueText, parse_value, token_span
 from .source import SourceFile, Span
-from .values import Duration, ValueError_, parse_date, parse_datetime, parse_decimal
+from .values import Duration, ValueError_, parse_date, parse_datetime, parse_decimal, parse_duration
 
 
 class _Bad(Exception):
@@ -55,11 +54,6 @@ class ValueCompiler:
             self.diags.extend(exc.diagnostics)
         except _Bad as bad:
             self.diags.error(bad.code, bad.message, bad.span, help=bad.help)
-        except VisitError as exc:  # a _Bad raised inside ExprBuilder
-            bad = exc.orig_exc
-            if not isinstance(bad, _Bad):
-                raise
-            self.diags.error(bad.code, bad.message, bad.span, help=bad.help)
         return None
 
     def _fast(self, kind: str, value: ValueText) -> Any:
@@ -85,6 +79,25 @@ class ValueCompiler:
             hit = _PLAIN_LIMIT.match(text)
             if hit:
                 return _limit(int(hit.group(1)), hit.group(2), self.whole(value))
+        elif kind == "cap":
+            hit = _PLAIN_CAP.match(text)
+            if hit and Decimal(hit.group(1)) > 0:
+                return m.Cap(amount=Decimal(hit.group(1)), period=hit.group(2), span=self.whole(value))
+        elif kind == "fine":
+            hit = _PLAIN_FINE.match(text)
+            if hit:
+                number = hit.group(1)
+                span = self.src.span(value.start, value.start + len(number))
+                amount = _expression(m_literal(Decimal(number), span), number, span)
+                return m.Fine(amount=amount, currency=hit.group(2), span=self.whole(value))
+        elif kind == "grace":
+            hit = _PLAIN_GRACE.match(text)
+            if hit:
+                try:
+                    duration = parse_duration(hit.group(1))
+                except ValueError_:
+                    return None  # the grammar path reports it, located
+                return m.Grace(duration=duration, unless=(hit.group(2),), span=self.whole(value))
         return None
 
     def span(self, value: ValueText, node: Token | Tree) -> Span:
@@ -255,6 +268,9 @@ class ValueCompiler:
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PLAIN_NUMBER = re.compile(r"[+-]?[1-9][0-9]{0,15}(?:\.[0-9]{1,10})?\Z|[+-]?0(?:\.[0-9]{1,10})?\Z")
 _PLAIN_LIMIT = re.compile(r"([1-9][0-9]{0,5}) per (day|week|month|quarter|year)\Z")
+_PLAIN_CAP = re.compile(r"([0-9]{1,15}(?:\.[0-9]{1,10})?) per (day|week|month|quarter|year)\Z")
+_PLAIN_FINE = re.compile(r"([1-9][0-9]{0,15}(?:\.[0-9]{1,10})?|0(?:\.[0-9]{1,10})?) ([A-Za-z_][A-Za-z0-9_]*)\Z")
+_PLAIN_GRACE = re.compile(r"([1-9][0-9]{0,3} (?:day|week|month|year)s?) unless ([A-Za-z_][A-Za-z0-9_]*)\Z")
 
 
 def m_literal(number: Decimal, span: Span) -> m.Literal_:
@@ -296,14 +312,27 @@ def _slice(value: ValueText, tree: Tree | Token) -> str:
     return value.text[tree.meta.start_pos : tree.meta.end_pos]
 
 
-@v_args(meta=True)
-class ExprBuilder(Transformer):
-    """Expression trees of values.lark to ``model.Expr`` nodes with spans."""
+class ExprBuilder:
+    """Expression trees of values.lark to ``model.Expr`` nodes with spans.
+
+    Each method is named after the grammar rule it builds and takes the node's
+    ``meta`` and its built children — a Lark ``Transformer`` with
+    ``v_args(meta=True)`` in shape, but dispatched directly: Lark's visitor
+    machinery cost more than the building itself on large rulebooks. Trees are
+    at most ``parser.MAX_EXPR_DEPTH`` deep here (checked before), so the
+    recursion is bounded.
+    """
 
     def __init__(self, vc: ValueCompiler, value: ValueText):
-        super().__init__()
         self.vc = vc
         self.value = value
+
+    def transform(self, tree: Tree) -> Any:
+        children = [self.transform(c) if isinstance(c, Tree) else c for c in tree.children]
+        build = getattr(self, tree.data, None)
+        if build is None:  # `unit`, `period`: kept as trees for their builders
+            return Tree(tree.data, children, tree.meta)
+        return build(tree.meta, children)
 
     def _span(self, meta) -> Span | None:
         if getattr(meta, "empty", True):

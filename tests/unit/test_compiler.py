@@ -284,7 +284,9 @@ def test_rule_count_is_bounded(monkeypatch):
 @pytest.mark.parametrize(
     "kind,text",
     [("change", "-3"), ("change", "+0.5"), ("change", "1000"), ("change", "0"), ("signed_number", "-12.25"),
-     ("expr", "7"), ("names", "littering"), ("limit", "2 per month"), ("limit", "1 per quarter")],
+     ("expr", "7"), ("names", "littering"), ("limit", "2 per month"), ("limit", "1 per quarter"),
+     ("cap", "40 per year"), ("cap", "2.5 per month"), ("fine", "50 yuan"), ("fine", "0.5 yuan"),
+     ("grace", "3 days unless litter_cleared"), ("grace", "1 week unless repaid")],
 )
 def test_fast_paths_build_what_the_grammar_builds(kind, text):
     from creditdsl.diagnostics import Diagnostics
@@ -300,6 +302,23 @@ def test_fast_paths_build_what_the_grammar_builds(kind, text):
     vc._fast = lambda kind, value: None  # force the grammar
     slow = vc.compile(kind, value)
     assert fast == slow
-    spans = lambda x: [s for s in (getattr(x, "span", None),) if s] if not isinstance(x, tuple) else [
-        getattr(y, "span", None) if not isinstance(y, tuple) else y[1] for y in x if y is not None]
-    assert spans(fast) == spans(slow)
+    assert all_spans(fast) == all_spans(slow)
+
+
+def all_spans(x):
+    """Every span inside a compiled value (models, tuples, (name, span) pairs), in order."""
+    from pydantic import BaseModel
+
+    from creditdsl.source import Span
+
+    if isinstance(x, Span):
+        return [x]
+    if isinstance(x, BaseModel):
+        out = [x.span] if getattr(x, "span", None) else []
+        for name in type(x).model_fields:
+            if name != "span":
+                out += all_spans(getattr(x, name))
+        return out
+    if isinstance(x, (tuple, list)):
+        return [s for y in x for s in all_spans(y)]
+    return []
