@@ -384,7 +384,7 @@ class Runner:
                             notes.append(f"capped: {signed(cut)} of {signed(amount)}")
                             amount = cut
                 capped.append((index, amount, duration))
-            if not room_left:
+            if not room_left and cells:  # a rule that changes no ledger has nothing to cap
                 self._skip(ev, st, r, f"{r.cap_text} reached", line, at, event_id)
                 return 1
             amounts = capped
