@@ -363,8 +363,8 @@ class Runner:
                 fine = r.fine(st, ev)
                 if type(fine) is not Decimal:
                     raise Skip("the fine is not a number")
-        except Skip as s:
-            self._skip(ev, st, r, s.reason, line, at, event_id)
+        except Skip as s:  # dated where the effects were computed (a grace deadline: there)
+            self._skip(None, st, r, s.reason, line, at, event_id)
             return 1
         notes = [why] if why else []
         cells: dict[int, Any] = {}
@@ -385,7 +385,7 @@ class Runner:
                             amount = cut
                 capped.append((index, amount, duration))
             if not room_left and cells:  # a rule that changes no ledger has nothing to cap
-                self._skip(ev, st, r, f"{r.cap_text} reached", line, at, event_id)
+                self._skip(None, st, r, f"{r.cap_text} reached", line, at, event_id)
                 return 1
             amounts = capped
         audit = self.audit

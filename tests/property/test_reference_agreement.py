@@ -241,9 +241,7 @@ def compare(rb, lines, subjects=(), as_of=None):
     doc, per_subject, passive = real_run(rb, lines, subjects, as_of)
     # later_subjects=False: known bug (a subject named only by `later` lines is left out of
     # the results; see the strict xfail "results/results/later-only subject appears")
-    # bug_skip_at_event=True: known bug (a deferred rule skipped at its deadline is dated at the
-    # event; see "fine_print/fine_print/skip at a deadline is dated at the deadline")
-    want_doc, want_audit = reference_run(rb, lines, subjects, as_of, later_subjects=False, bug_skip_at_event=True)
+    want_doc, want_audit = reference_run(rb, lines, subjects, as_of, later_subjects=False)
     got_doc, want_plain = _plain(doc), _plain(want_doc)
     assert got_doc["summary"] == want_plain["summary"], (got_doc["summary"], want_plain["summary"])
     for g, w in zip(got_doc["subjects"], want_plain["subjects"]):

@@ -59,7 +59,6 @@ WAITS: set[str] = {
 
 BUGS: dict[str, str] = {
     "results/results/later-only subject appears": "a subject named only by `later` lines is left out of the results",
-    "fine_print/fine_print/skip at a deadline is dated at the deadline": "a deferred rule skipped at its deadline is audited at the event's instant",
 }
 
 
