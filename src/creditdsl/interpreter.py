@@ -761,6 +761,7 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
                 if as_of_key is not None and key > as_of_key:
                     if key > running:
                         running = key
+                    runner.state(item.subject)  # named by a valid event: it appears (§11)
                     entry = (key, item.line, LATER, item)
                 else:
                     st = runner.state(item.subject)

@@ -131,6 +131,9 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, subjects: Any, as_o
                 msg = pickle.loads(conn.recv_bytes())
                 if msg[0] == "batch":
                     for line, raw in msg[1]:
+                        if type(raw) is str:  # a subject named only by a `later` line
+                            runner.state(raw)
+                            continue
                         ev = parse_event(raw, line, tz)
                         runner.state(ev.subject)
                         if runner.agenda:
@@ -236,6 +239,13 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
                         send(i, ("batch", batches[i]))
                         batches[i] = []
                     send(i, ("flush",))
+            if kind == LATER:
+                sid = item.subject
+                i = owner.get(sid)
+                if i is None:
+                    i = owner[sid] = partition(sid, workers)
+                    seen[sid] = {}
+                batches[i].append((line, sid))
             runner.position(instant_code(key) + "1" + f"{line:012d}")
             runner.passive(kind, item)
 

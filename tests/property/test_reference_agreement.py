@@ -239,9 +239,7 @@ def _plain(value):
 
 def compare(rb, lines, subjects=(), as_of=None):
     doc, per_subject, passive = real_run(rb, lines, subjects, as_of)
-    # later_subjects=False: known bug (a subject named only by `later` lines is left out of
-    # the results; see the strict xfail "results/results/later-only subject appears")
-    want_doc, want_audit = reference_run(rb, lines, subjects, as_of, later_subjects=False)
+    want_doc, want_audit = reference_run(rb, lines, subjects, as_of)
     got_doc, want_plain = _plain(doc), _plain(want_doc)
     assert got_doc["summary"] == want_plain["summary"], (got_doc["summary"], want_plain["summary"])
     for g, w in zip(got_doc["subjects"], want_plain["subjects"]):

@@ -58,7 +58,6 @@ WAITS: set[str] = {
 }
 
 BUGS: dict[str, str] = {
-    "results/results/later-only subject appears": "a subject named only by `later` lines is left out of the results",
 }
 
 

@@ -202,3 +202,11 @@ def test_a_sorted_log_streams_in_bounded_memory(tmp_path):
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.split() == [str(n), str(n)]
+
+
+def test_workers_keep_a_subject_named_only_by_later_lines(tmp_path):
+    lines = ['{"id": "e1", "subject": "p", "type": "speeding", "at": "2020-01-02"}',
+             '{"id": "e2", "subject": "late only", "type": "speeding", "at": "2020-06-02"}']
+    one, many = _both(tmp_path, lines, 2, as_of="2020-02-01")
+    assert one[0] == many[0] and one[1] == many[1]
+    assert [s["subject"] for s in json.loads(one[0])["subjects"]] == ["late only", "p"]
