@@ -40,7 +40,7 @@ from .diagnostics import CreditDslError, Diagnostic, error, warning
 from .events import Event, InvalidLine, Subject, content_digest, parse_event, read_events, read_subjects
 from .expressions import Skip, decimal_context
 from .plan import CompiledRule, Plan, compile_plan, signed
-from .results import LINE_OUTCOMES, RANK, Decision, RunResult, SubjectResult, Summary
+from .results import LINE_OUTCOMES, RANK, Decision, RunResult, SubjectResult, Summary, _balances as _bal_text, _q
 from .state import DIRTY, SubjectState, period_counter
 from .timeline import Spool, scan_sorted
 from .values import Duration, ValueError_, localize, next_period_start, parse_datetime, period_key
@@ -111,6 +111,8 @@ class Runner:
         self.plan = plan
         self.tz = plan.tz
         self.audit = audit
+        self.raw = getattr(audit, "raw", None)  # fast audit lines (codegen.py), when the sink takes them
+        self.fast = plan.fast  # event type → generated fold of its rules
         self.states: dict[str, SubjectState] = {}
         self.summary = Summary()
         self.seq = 0
@@ -193,6 +195,12 @@ class Runner:
             st.record(ev.type, ev.key, keep)
             if not plan.tier_cacheable:
                 st.tier = DIRTY
+        fast = self.fast.get(ev.type)
+        if fast is not None:
+            fast(self, st, ev)
+            if plan.triggers:
+                self.triggers(st, ev.line, ev.at, ev.id)
+            return
         rules = plan.by_type.get(ev.type)
         audit = self.audit
         if not rules:
@@ -296,6 +304,18 @@ class Runner:
         return keys
 
     def _unmatched(self, ev: Event, st: SubjectState, reason: str) -> None:
+        raw = self.raw
+        if raw is not None:
+            plan = self.plan
+            bt = _bal_text(plan.ledger_quoted, st.bal)
+            t = plan.tier_index(st)
+            t = "null" if t < 0 else _q(plan.tier_names[t])
+            self.seq += 1
+            raw(self.seq, '"line": ' + str(ev.line) + ', "at": "' + ev.at.isoformat() + '", "event": ' + _q(ev.id)
+                + ', "subject": ' + _q(st.id) + ', "rule": null, "outcome": "unmatched", "reason": ' + _q(reason)
+                + ', "changes": {}, "before": ' + bt + ', "after": ' + bt + ', "tier_before": ' + t
+                + ', "tier_after": ' + t + "}")
+            return
         bal = tuple(st.bal)
         tier = self.plan.tier_name(st)
         self.emit(ev.line, ev.at, ev.id, ev.subject, None, "unmatched", reason,

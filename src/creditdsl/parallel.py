@@ -94,6 +94,13 @@ class _KeyedWriter:
         if len(self.pending) >= 2048:
             self.flush()
 
+    def raw(self, seq: int, rest: str) -> None:
+        r = self.runner
+        self.pending.append(f"{r.pos}{r.idx:06d}\x1f{rest}")
+        r.idx += 1
+        if len(self.pending) >= 2048:
+            self.flush()
+
     def flush(self) -> None:
         if self.pending:
             self.pending.append("")
@@ -121,6 +128,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, subjects: Any, as_o
             if audit_path is not None:
                 out = open(audit_path, "w", encoding="utf-8", newline="\n")
                 runner.audit = _KeyedWriter(runner, out, plan.ledger_names)
+                runner.raw = runner.audit.raw
             subject_list, _bad = _subjects(subjects)
             for s in subject_list:
                 if partition(s.id, workers) == index:
@@ -199,6 +207,7 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
         if audit_paths is not None:
             parent_out = open(audit_paths[workers], "w", encoding="utf-8", newline="\n")
             runner.audit = _KeyedWriter(runner, parent_out, plan.ledger_names)
+            runner.raw = runner.audit.raw
         subject_list, bad_subjects = _subjects(subjects)
         batches: list[list] = [[] for _ in range(workers)]
         owner: dict[str, int] = {}

@@ -13,6 +13,7 @@ walks an expression tree.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timezone
 from decimal import Decimal
@@ -69,6 +70,7 @@ class Plan:
         self.tz = zone(rulebook.timezone)
         self.ledger_names = tuple(x.name for x in rulebook.ledgers)
         self.ledger_index = {n: i for i, n in enumerate(self.ledger_names)}
+        self.ledger_quoted = tuple(json.dumps(n) for n in self.ledger_names)
         self.starts = [x.start for x in rulebook.ledgers]
         self.floors = [x.floor for x in rulebook.ledgers]
         self.ceilings = [x.ceiling for x in rulebook.ledgers]
@@ -113,6 +115,20 @@ class Plan:
         )
         self.expire = [x.expire for x in rulebook.ledgers]
         self.resets = [(i, x.reset) for i, x in enumerate(rulebook.ledgers) if x.reset is not None]
+
+    @property
+    def fast(self) -> dict:
+        """Event type → its generated fold function (codegen.py), built at the first use."""
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            from .codegen import build
+
+            fast = self.__dict__["_fast"] = build(self)
+        return fast
+
+    @fast.setter
+    def fast(self, value: dict) -> None:
+        self.__dict__["_fast"] = value
 
     # ------------------------------------------------------------ rules
     def _effects(self, cr: CompiledRule, effects: model.Effects) -> None:

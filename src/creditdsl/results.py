@@ -239,6 +239,8 @@ class AuditWriter:
         self.spans = spans
         self._write = stream.write
         self._pending: list[str] = []
+        if spans:
+            self.raw = None  # every decision needs its record (the span)
 
     def __call__(self, d: Decision) -> None:
         line = decision_json(d, self.names)
@@ -246,6 +248,13 @@ class AuditWriter:
             line = line[:-1] + f', "rule_span": {_str(str(d.span))}}}'
         pending = self._pending
         pending.append(line)
+        if len(pending) >= self.CHUNK:
+            self.flush()
+
+    def raw(self, seq: int, rest: str) -> None:
+        """One audit line given as its text after ``{"seq": N, `` (codegen.py's fast lines)."""
+        pending = self._pending
+        pending.append('{"seq": ' + str(seq) + ", " + rest)
         if len(pending) >= self.CHUNK:
             self.flush()
 
