@@ -476,8 +476,6 @@ class Fold:
 
     def skip(self, ev, rule, at, line, trigger=False):
         before, tier = self.snapshot()
-        if self.run.bug_skip_at_event and ev is not None and not trigger:
-            at = ev["at"]
         self.decide(ev, rule, "skipped", at, line, {}, before, tier)
 
     def triggers(self, ev: dict | None, at: datetime, line: int | None) -> None:
@@ -609,7 +607,6 @@ class Reference:
         self.rulebook = rulebook
         self.tz = zone(rulebook.timezone)
         self.line_ranks: dict[int, list[str]] = {}
-        self.bug_skip_at_event = False
         self.open_deferrals: dict[int, int] = {}
 
     def as_of(self, value: Any) -> datetime | None:
@@ -622,15 +619,10 @@ class Reference:
         return parse_datetime(str(value), self.tz).astimezone(self.tz)
 
 
-def reference_run(rulebook: model.Rulebook, lines: list, subjects: Any = (), as_of: Any = None,
-                  later_subjects: bool = True, bug_skip_at_event: bool = False):
-    """(result document, audit); ``later_subjects=False`` leaves out subjects named only by
-    `later` lines (LANGUAGE.md §11 says every subject named by a valid event appears);
-    ``bug_skip_at_event=True`` dates a skip at a grace deadline at the event, not the deadline.
-    Both flags mimic known bugs of the real interpreter so that the agreement property keeps
-    checking everything else; drop them when the bugs are fixed."""
+def reference_run(rulebook: model.Rulebook, lines: list, subjects: Any = (), as_of: Any = None):
+    """(result document, audit). Every subject named by a valid event appears, `later`
+    lines included (LANGUAGE.md §11); a skip at a grace deadline is dated at the deadline."""
     ref = Reference(rulebook)
-    ref.bug_skip_at_event = bug_skip_at_event
     tz = ref.tz
     as_of_at = ref.as_of(as_of)
     counts = {o: 0 for o in ("applied", "skipped", "deferred", "remedied", "unmatched", "later", "duplicate",
@@ -656,8 +648,7 @@ def reference_run(rulebook: model.Rulebook, lines: list, subjects: Any = (), as_
         if as_of_at is not None and ev["key"] > as_of_at.astimezone(UTC):
             counts["later"] += 1
             passive.append({"line": number, "outcome": "later", "event": ev["id"], "subject": ev["subject"]})
-            if later_subjects:
-                named.append(ev["subject"])
+            named.append(ev["subject"])
             continue
         named.append(ev["subject"])
         first = firsts.get((ev["subject"], ev["id"]))
