@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from creditdsl import pipeline
+from placing import fenced_blocks, is_complete, place, sections
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGE_MD = ROOT / "docs" / "design" / "LANGUAGE.md"
@@ -57,98 +58,15 @@ rules:
 # ---------------------------------------------------------------- extraction
 
 
-def fenced_blocks(markdown: str) -> list[tuple[int, str, str]]:
-    """(line of the opening fence, info string, body) of every fenced block."""
-    out = []
-    lines = markdown.splitlines()
-    i = 0
-    while i < len(lines):
-        m = re.match(r"^```(.*)$", lines[i])
-        if m is None:
-            i += 1
-            continue
-        start, info, body = i + 1, m.group(1).strip(), []
-        i += 1
-        while i < len(lines) and not lines[i].startswith("```"):
-            body.append(lines[i])
-            i += 1
-        out.append((start, info, "\n".join(body) + "\n"))
-        i += 1
-    return out
-
-
 def strip_notes(text: str) -> str:
     """Remove LANGUAGE.md's `<-` explanations (and the spaces before them)."""
     return "\n".join(re.sub(r"\s*<-.*$", "", line) for line in text.splitlines()) + "\n"
-
-
-def is_complete(text: str) -> bool:
-    return any(line.startswith("rulebook:") for line in text.splitlines())
 
 
 def is_rulebook_text(text: str) -> bool:
     """A rulebook or a fragment of one (not JSON, not prose)."""
     first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
     return bool(re.match(r"^[A-Za-z][^:]*:( |$)", first))
-
-
-# ---------------------------------------------------------------- placing fragments
-
-
-def _sections(text: str) -> list[tuple[str, list[str]]]:
-    """Top-level sections: (key, lines), the key's line first; comment lines before
-    the first key form a section of their own, keyed "#"."""
-    out: list[tuple[str, list[str]]] = [("#", [])]
-    for line in text.splitlines():
-        if line and not line[0].isspace() and not line.startswith("#"):
-            out.append((line.split(":", 1)[0], [line]))
-        else:
-            out[-1][1].append(line)
-    return out
-
-
-def _entries(lines: list[str]) -> list[tuple[str, list[str]]]:
-    """The second-level entries of a block section: (name, lines)."""
-    body = lines[1:]
-    indent = next(
-        (len(ln) - len(ln.lstrip(" ")) for ln in body if ln.strip() and not ln.lstrip().startswith("#")), 2
-    )
-    out: list[tuple[str, list[str]]] = []
-    for line in body:
-        if line.strip() and len(line) - len(line.lstrip(" ")) == indent and not line.lstrip().startswith("#"):
-            name = re.split(r":(?: |$)", line.strip(), maxsplit=1)[0]
-            out.append((name, [line]))
-        elif out:
-            out[-1][1].append(line)
-    return out
-
-
-def place(fragment: str, base: str) -> str:
-    """``fragment`` merged into ``base``: a block's entries merge by name (the
-    fragment's win, in place); ``tiers:`` and scalar keys are replaced whole;
-    sections the base lacks are appended."""
-    merged = _sections(base)
-    for key, lines in _sections(fragment):
-        if key == "#":
-            continue  # a fragment's leading comments (markers) are not placed
-        at = next((i for i, (k, _) in enumerate(merged) if k == key), None)
-        if at is None:
-            merged.append((key, lines))
-            continue
-        old = merged[at][1]
-        block = lines[0].rstrip().endswith(":") and old[0].rstrip().endswith(":")
-        if key == "tiers" or not block:
-            merged[at] = (key, lines)
-            continue
-        entries = _entries(old)
-        for name, entry in _entries(lines):
-            j = next((i for i, (n, _) in enumerate(entries) if n == name), None)
-            if j is None:
-                entries.append((name, entry))
-            else:
-                entries[j] = (name, entry)
-        merged[at] = (key, [old[0]] + [ln for _, e in entries for ln in e])
-    return "\n".join(ln for _, lines in merged for ln in lines if ln.strip()) + "\n"
 
 
 def diagnostics(text: str, path: str = "example.rulebook") -> list[str]:
@@ -171,7 +89,7 @@ BASE = place(EXTRA_NAMES, COMPLETE[0][1]) if COMPLETE else ""
 def test_the_examples_are_found():
     """§1 is complete; §4, §5, §7 and §9 are fragments (a guard against a silent empty run)."""
     assert len(COMPLETE) >= 1
-    kinds = {_sections(text)[1][0] for _, text in FRAGMENTS}
+    kinds = {sections(text)[1][0] for _, text in FRAGMENTS}
     assert {"lists", "rules", "triggers", "tests"} <= kinds
 
 
