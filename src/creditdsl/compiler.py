@@ -346,7 +346,7 @@ class FileCompiler:
             v = self.scalar(e, "a change such as `-3`")
             if v is None:
                 continue
-            compiled = self.values.compile("change", v)
+            compiled = self.change_or_misspelt_key(key, e, v, known)
             if compiled is not None:
                 amount, duration = compiled
                 changes.append(m.LedgerChange(ledger=key, amount=amount, duration=duration, span=e.key_span))
@@ -368,6 +368,19 @@ class FileCompiler:
                              body[MAX_RULES].where, help="split the scheme into rulebooks that `extends` each other")
             return True
         return False
+
+    def change_or_misspelt_key(self, key: str, e: Entry, v: ValueText, known: tuple[str, ...]):
+        """A key that is not a rule key reads as a ledger change. When its value is
+        no change and the key is close to a rule key (`limt: 2 per month`), the
+        author misspelt the key: say that (E0203), not the value's syntax error."""
+        mark = len(self.diags.items)
+        compiled = self.values.compile("change", v)
+        if compiled is None and (hint := suggest(key, known)) is not None:
+            del self.diags.items[mark:]
+            self.diags.error("E0203", f"unknown key `{key}`", e.key_span, help=hint,
+                             notes=("a key that is not a rule key is read as a ledger change, "
+                                    "and this value is not a change",))
+        return compiled
 
     def rules(self, body: list[Entry], where: str) -> tuple[m.Rule, ...]:
         if self.too_many(body, where):
