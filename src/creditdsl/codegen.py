@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 from .expressions import Skip, decimal_context
 from .plan import signed
-from .results import _n, _q
+from .results import _n, _q, quote
 from .schedule import LIST_END, REVERT, TCAP_END
 from .state import period_counter
 from .values import period_key
@@ -90,7 +90,7 @@ def build(plan: Any) -> dict[str, Callable]:
         src = _Src()
         _type_function(src, plan, rules)
         ns: dict[str, Any] = {
-            "Skip": Skip, "N": _n, "Q": _q, "Decimal": Decimal, "period_counter": period_counter,
+            "Skip": Skip, "N": _n, "Q": _q, "QN": quote, "Decimal": Decimal, "period_counter": period_counter,
             "period_key": period_key, "REVERT": REVERT, "LIST_END": LIST_END, "TCAP_END": TCAP_END,
             "signed": signed, "RANK_NAMES": ("unmatched", "skipped", "remedied", "deferred", "applied"),
         }
@@ -114,7 +114,7 @@ def _type_function(src: _Src, plan: Any, rules: tuple) -> None:  # noqa: C901
     src("S = R.summary")
     src("bal = st.bal")
     src("if F is not None:")
-    src("    H = '\"line\": ' + str(ev.line) + ', \"at\": \"' + ev.at.isoformat() + '\", \"event\": ' + Q(ev.id) + ', \"subject\": ' + Q(st.id) + ', \"rule\": '")
+    src("    H = '\"line\": ' + str(ev.line) + ', \"at\": \"' + ev.at.isoformat() + '\", \"event\": ' + QN(ev.id) + ', \"subject\": ' + Q(st.id) + ', \"rule\": '")
     src("best = -1")
     src("deferred = False")
     if any(r.group is not None for r in rules):

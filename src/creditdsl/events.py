@@ -218,6 +218,13 @@ def _parse_at(text: str, tz: tzinfo) -> datetime:
 
 
 def parse_event(raw: bytes, line: int, tz: tzinfo) -> Event | InvalidLine:
+    ev = fast_event(raw, line, tz)
+    if ev is not None:
+        return ev
+    return _parse_event(raw, line, tz)
+
+
+def _parse_event(raw: bytes, line: int, tz: tzinfo) -> Event | InvalidLine:
     value, bad = decode_line(raw)
     if bad is not None:
         bad.line = line
@@ -272,6 +279,55 @@ def parse_event(raw: bytes, line: int, tz: tzinfo) -> Event | InvalidLine:
         if (t is Decimal and not v.is_finite()) or ((t is dict or t is list) and not _check_numbers(v)):
             return InvalidLine(line, "E0404", "a number is not finite", ident, subject, at)
     return Event(line, ident, subject, etype, at, at.astimezone(_UTC), evidence, value)
+
+
+def fast_event(raw: bytes, line: int, tz: tzinfo) -> Event | None:
+    """The common line, read with as few steps as possible; None: ask :func:`_parse_event`.
+
+    Vouches for a line with no backslash, string `id`/`subject`/`type`, an `at` in the form
+    ``2018-07-03T10:00:00+08:00`` and no other colon than the at's three and those
+    right after a quote, when the ``":`` sequences are as many as the decoded top-level
+    keys. Why that proves there was no duplicate key: every colon outside the `at`
+    value follows a quote, so no key has whitespace before its colon and every key's
+    colon is one ``":``; nested keys and ``":`` inside strings only add to the count; a
+    duplicate takes one key from the decoded count. Same Event as _parse_event gives."""
+    colons = raw.count(b":")
+    keys = raw.count(b'":')
+    if colons - keys != 3 or b"\\" in raw or len(raw) > MAX_LINE_BYTES:
+        return None
+    try:
+        value = _decode(raw)
+    except Exception:
+        return None
+    if type(value) is not dict or len(value) != keys:
+        return None
+    ident = value.get("id")
+    subject = value.get("subject")
+    etype = value.get("type")
+    at_text = value.get("at")
+    if type(ident) is not str or type(subject) is not str or type(etype) is not str or type(at_text) is not str \
+            or not ident or not subject or not etype or len(at_text) != 25:
+        return None
+    evidence: tuple[str, ...] = ()
+    if "evidence" in value:
+        ev = value["evidence"]
+        if type(ev) is not list:
+            return None
+        for kind in ev:
+            if type(kind) is not str:
+                return None
+        evidence = tuple(ev)
+    if at_text[4::3] not in _AT_SHAPES or not at_text.isascii():  # characters 4, 7, 10, ..., 22
+        return None
+    try:
+        at = _fromiso(at_text).astimezone(tz)
+    except ValueError:
+        return None
+    return Event(line, ident, subject, etype, at, at.astimezone(_UTC), evidence, value)
+
+
+_decode = _fast.decode
+_AT_SHAPES = ("--T::+:", "--T::-:")
 
 
 def _lines(source: str | Path | Iterable[str | bytes]) -> Iterator[bytes]:

@@ -40,8 +40,9 @@ from .diagnostics import CreditDslError, Diagnostic, error, warning
 from .events import Event, InvalidLine, Subject, content_digest, parse_event, read_events, read_subjects
 from .expressions import Skip, decimal_context
 from .plan import CompiledRule, Plan, compile_plan, signed
-from .results import LINE_OUTCOMES, RANK, Decision, RunResult, SubjectResult, Summary, _balances as _bal_text, _q
-from .state import DIRTY, SubjectState, period_counter
+from .results import LINE_OUTCOMES, RANK, Decision, RunResult, SubjectResult, Summary, _balances as _bal_text, _q, quote
+from .state import DIRTY, NEW, SubjectState, period_counter, seen_check
+from .state import DUPLICATE as SEEN_DUPLICATE
 from .timeline import Spool, scan_sorted
 from .values import Duration, ValueError_, localize, next_period_start, parse_datetime, period_key
 
@@ -311,7 +312,7 @@ class Runner:
             t = plan.tier_index(st)
             t = "null" if t < 0 else _q(plan.tier_names[t])
             self.seq += 1
-            raw(self.seq, '"line": ' + str(ev.line) + ', "at": "' + ev.at.isoformat() + '", "event": ' + _q(ev.id)
+            raw(self.seq, '"line": ' + str(ev.line) + ', "at": "' + ev.at.isoformat() + '", "event": ' + quote(ev.id)
                 + ', "subject": ' + _q(st.id) + ', "rule": null, "outcome": "unmatched", "reason": ' + _q(reason)
                 + ', "changes": {}, "before": ' + bt + ', "after": ' + bt + ', "tier_before": ' + t
                 + ', "tier_after": ' + t + "}")
@@ -671,7 +672,8 @@ class Runner:
                 k += 1
         self.push(Duration(k, step).add(base), 0, ARESET, (st.id, index, k))
 
-    def finish(self, as_of: datetime | None) -> tuple[SubjectResult, ...]:
+    def finish(self, as_of: datetime | None, release: bool = False) -> tuple[SubjectResult, ...]:
+        """The subjects' results; ``release``: drop each state once read (memory at the end)."""
         plan = self.plan
         summary = Summary(**{k: getattr(self.summary, k) for k in ("lines",) + LINE_OUTCOMES})
         for best, pending in self.open_lines.values():
@@ -680,7 +682,7 @@ class Runner:
         out = []
         tiers: dict[int, int] = {}
         for sid in sorted(self.states):
-            st = self.states[sid]
+            st = self.states.pop(sid) if release else self.states[sid]
             if as_of is not None:
                 st.now = as_of
             if not plan.tier_cacheable:
@@ -760,6 +762,7 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
     stream = isinstance(events, (str, Path)) and str(events) != "-" and scan_sorted(events, tz)
     spool = None if stream else Spool()
     fold = _Fold(runner, as_of_key)
+    agenda = runner.agenda
     running = _MIN  # latest instant read so far: where passive lines stand
     latest: Event | None = None
     try:
@@ -785,16 +788,14 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
                     entry = (key, item.line, LATER, item)
                 else:
                     st = runner.state(item.subject)
-                    digest = content_digest(item.fields)
-                    seen = st.seen.get(item.id)
-                    if seen is None:
-                        st.seen[item.id] = digest
+                    seen = seen_check(st.seen, item.id, content_digest(item.fields))
+                    if seen == NEW:
                         if key > running:
                             running = key
                         if latest is None or key > latest.key:
                             latest = item
                         entry = (key, item.line, EVENT, item)
-                    elif seen == digest:
+                    elif seen == SEEN_DUPLICATE:
                         entry = (running, item.line, DUPLICATE, item)
                     else:
                         bad = InvalidLine(item.line - offset, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before with other content",
@@ -802,10 +803,14 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
                         invalid.append(bad)
                         entry = (running, item.line, INVALID, bad if not offset else InvalidLine(
                             item.line, bad.code, bad.reason, bad.id, bad.subject, bad.at))
-            if spool is None:
-                fold(entry)
-            else:
+            if spool is not None:
                 spool.add(entry)
+            elif entry[2] == EVENT:  # _Fold, inlined for the common case
+                if agenda and agenda[0][:2] <= (entry[0], 0):
+                    runner.run_agenda((entry[0], 0))
+                runner.event(item)
+            else:
+                fold(entry)
         if spool is not None:
             for entry in spool.items():
                 fold(entry)
@@ -820,7 +825,7 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
         as_of_key = saved_as_of.astimezone(_UTC)
     if as_of_key is not None:
         runner.run_agenda((as_of_key, 9))
-    subjects_out = runner.finish(as_of)
+    subjects_out = runner.finish(as_of, release=not save_state)
     warnings = tuple(
         error(b.code, f"subjects line {b.line}: {b.reason}") for b in bad_subjects
     ) + tuple(runner.warnings)

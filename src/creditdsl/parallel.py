@@ -63,6 +63,8 @@ from .events import Event, InvalidLine, content_digest, parse_event
 from .expressions import decimal_context
 from .interpreter import DUPLICATE, EVENT, INVALID, LATER, Runner, _subjects, instant_code, parse_as_of
 from .plan import Plan, compile_plan
+from .state import DUPLICATE as SEEN_DUPLICATE
+from .state import NEW, seen_check
 from .results import LINE_OUTCOMES, Decision, RunResult, Summary, decision_json
 from .timeline import Spool, scan_sorted
 
@@ -188,6 +190,10 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
     tz = plan.tz
     as_of = parse_as_of(as_of_arg, tz)
     as_of_key = None if as_of is None else as_of.astimezone(_UTC)
+    if scan_sorted(events, tz):  # the common case: every worker reads its own lines
+        from .selfread import run_self_read
+
+        return run_self_read(plan, events, workers, subjects, as_of, as_of_key, audit_stream)
     tmp = tempfile.mkdtemp(prefix="creditdsl-workers-")
     audit_paths = [os.path.join(tmp, f"audit-{i}") for i in range(workers + 1)] if audit_stream is not None else None
     ctx = multiprocessing.get_context("fork")
@@ -211,7 +217,7 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
         subject_list, bad_subjects = _subjects(subjects)
         batches: list[list] = [[] for _ in range(workers)]
         owner: dict[str, int] = {}
-        seen: dict[str, dict[str, bytes]] = {}
+        seen: dict[str, bytearray] = {}
         summary = runner.summary
         invalid: list[InvalidLine] = []
         running = None
@@ -219,8 +225,7 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
         latest: Event | None = None
         started = False
         later_flushed = False
-        stream = scan_sorted(events, tz)
-        spool = None if stream else Spool()
+        spool = Spool()  # not sorted by time (run_self_read takes sorted logs)
 
         def send(i: int, msg: tuple) -> None:
             conns[i].send_bytes(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
@@ -253,7 +258,7 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
                 i = owner.get(sid)
                 if i is None:
                     i = owner[sid] = partition(sid, workers)
-                    seen[sid] = {}
+                    seen[sid] = bytearray()
                 batches[i].append((line, sid))
             runner.position(instant_code(key) + "1" + f"{line:012d}")
             runner.passive(kind, item)
@@ -279,12 +284,10 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
                         sid = item.subject
                         ids = seen.get(sid)
                         if ids is None:
-                            ids = seen[sid] = {}
+                            ids = seen[sid] = bytearray()
                             owner[sid] = partition(sid, workers)
-                        digest = content_digest(item.fields)
-                        prior = ids.get(item.id)
-                        if prior is None:
-                            ids[item.id] = digest
+                        prior = seen_check(ids, item.id, content_digest(item.fields))
+                        if prior == NEW:
                             if key < running:
                                 ordered = False
                             else:
@@ -292,7 +295,7 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
                             if latest is None or key > latest.key:
                                 latest = item
                             entry = (key, number, EVENT, (raw, sid))
-                        elif prior == digest:
+                        elif prior == SEEN_DUPLICATE:
                             entry = (running, number, DUPLICATE, item)
                         else:
                             bad = InvalidLine(number, "E0405", f"event `{item.id}` of subject `{sid}` seen before with other content",
@@ -338,9 +341,15 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
             os.unlink(os.path.join(tmp, name))
         os.rmdir(tmp)
 
-    # merge results
+    return summary_total(plan, as_of, parts, summary, tuple(invalid), bad_subjects)
+
+
+def summary_total(plan: Plan, as_of: Any, parts: list, summary: Summary | None, invalid: tuple,
+                  bad_subjects: list) -> RunResult:
+    """The run's result from the workers' (subjects, summary, keyed warnings, ...) parts."""
     subjects_out = tuple(heapq.merge(*(part[0] for part in parts), key=lambda s: s.subject))
-    total = Summary(lines=summary.lines)
+    summary = summary or Summary()
+    total = Summary(lines=summary.lines + sum(part[1].lines for part in parts))
     for o in LINE_OUTCOMES:
         setattr(total, o, getattr(summary, o) + sum(getattr(part[1], o) for part in parts))
     tiers: dict[str, int] = {}
@@ -352,7 +361,7 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
 
     run_warnings = [w for _, w in sorted((pw for part in parts for pw in part[2]), key=lambda pw: pw[0])]
     warnings = tuple(error(b.code, f"subjects line {b.line}: {b.reason}") for b in bad_subjects) + tuple(run_warnings)
-    return RunResult(plan.rulebook.name, as_of, subjects_out, total, tuple(invalid), warnings, None)
+    return RunResult(plan.rulebook.name, as_of, subjects_out, total, invalid, warnings, None)
 
 
 def _merge_audits(paths: list[str], out: IO[str]) -> None:

@@ -185,6 +185,13 @@ def _q(value: str) -> str:
     return text
 
 
+def quote(value: str) -> str:
+    """json.dumps of a string (ASCII-escaped), not remembered (event ids: seen once)."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return '"' + value + '"'
+    return _str(value)
+
+
 def _balances(names: tuple[str, ...], values: tuple | None) -> str:
     if values is None:
         return "null"
@@ -354,4 +361,22 @@ class RunResult:
 
 
 def result_json(result: RunResult, indent: int | None = None) -> str:
-    return dumps(result.to_json(), indent) + "\n"
+    if indent is not None:
+        return dumps(result.to_json(), indent) + "\n"
+    # the same text as dumps(result.to_json()), one subject at a time (no dict per subject)
+    head = dumps({"rulebook": result.rulebook, "as_of": None if result.as_of is None else result.as_of.isoformat()})
+    names: dict[str, str] = {}
+    parts = [head[:-1], ', "subjects": [']
+    for i, s in enumerate(result.subjects):
+        ledgers = ", ".join([(names.get(n) or names.setdefault(n, _str(n))) + ": " + _n(v) for n, v in s.ledgers])
+        parts.append(
+            (", " if i else "") + '{"subject": ' + _str(s.subject) + ', "ledgers": {' + ledgers
+            + '}, "tier": ' + ("null" if s.tier is None else _str(s.tier)) + ', "fines": ' + _n(s.fines)
+            + ', "lists": ' + _labels_json(s.lists) + ', "sanctions": ' + _labels_json(s.sanctions)
+            + ', "privileges": ' + _labels_json(s.privileges) + "}")
+    parts.append('], "summary": ' + dumps(result.summary.to_json()) + "}\n")
+    return "".join(parts)
+
+
+def _labels_json(labels: tuple[str, ...]) -> str:
+    return "[" + ", ".join([_q(x) for x in labels]) + "]" if labels else "[]"

@@ -33,6 +33,7 @@ from typing import Any
 from .schedule import DEADLINE, REVERT
 from .diagnostics import CreditDslError, error
 from .events import Event, parse_event
+from .state import seen_from_ids
 from .results import LINE_OUTCOMES, dumps
 
 FORMAT = "creditdsl-state"
@@ -86,7 +87,7 @@ def dump(runner: Any, as_of: datetime | None, line_offset: int) -> dict:
             "limits": {str(k): _cell(v) for k, v in st.limits.items()},
             "caps": {f"{k[0]},{k[1]}": _cell(v) for k, v in st.caps.items()},
             "hist": {k: [_t(x) for x in v] for k, v in st.hist.items()},
-            "seen": {k: v.hex() for k, v in st.seen.items()},
+            "seen": st.seen.hex(),
             "pending": {str(k): sorted(v) for k, v in st.pending.items()},
             "trig": st.trig,
             "anniversary": _t(st.anniversary),
@@ -156,7 +157,9 @@ def restore(runner: Any, data: dict) -> tuple[datetime | None, int]:
             st.limits = {int(k): _uncell(v) for k, v in s["limits"].items()}
             st.caps = {tuple(int(p) for p in k.split(",")): _uncell(v) for k, v in s["caps"].items()}
             st.hist = {k: [_pt(x) for x in v] for k, v in s["hist"].items()}
-            st.seen = {k: bytes.fromhex(v) for k, v in s["seen"].items()}
+            seen = s["seen"]
+            st.seen = bytearray.fromhex(seen) if type(seen) is str else seen_from_ids(
+                {k: bytes.fromhex(v) for k, v in seen.items()})
             st.pending = {int(k): set(v) for k, v in s["pending"].items()}
             st.trig = s["trig"]
             st.anniversary = _pt(s["anniversary"])

@@ -12,7 +12,7 @@ so everything a decision reads lives here:
   (rolling ``within``); ``caps``: (rule index, ledger index) → same shapes with totals;
 * ``hist``: event type → sorted UTC instants, kept only for types that ``count()`` reads
   and only as far back as its longest window;
-* ``seen``: event id → content digest (duplicate detection, per subject);
+* ``seen``: the duplicate check's memory (see :func:`seen_check`): 24 bytes per event id;
 * ``pending``: ledger index → set of revert tokens (cancelled by resets);
 * ``trig``: the remembered value of each trigger's condition;
 * ``remedy``: remedy event type → (UTC instant, line) of the latest one (grace);
@@ -22,6 +22,7 @@ so everything a decision reads lives here:
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_right
 from datetime import datetime
 from decimal import Decimal
@@ -47,7 +48,7 @@ class SubjectState:
         self.limits: dict[int, Any] = {}
         self.caps: dict[tuple[int, int], Any] = {}
         self.hist: dict[str, list[datetime]] = {}
-        self.seen: dict[str, bytes] = {}
+        self.seen = bytearray()
         self.pending: dict[int, set[int]] = {}
         self.trig: list[bool] | None = None
         self.now: datetime | None = None
@@ -75,3 +76,36 @@ def period_counter(counters: dict, key: Any, period_key: Any) -> list:
         cell = [period_key, 0]
         counters[key] = cell
     return cell
+
+
+NEW, DUPLICATE, CONFLICT = 0, 1, 2
+_RECORD = 24
+_blake = hashlib.blake2b
+
+
+def seen_check(seen: bytearray, event_id: str, digest: bytes) -> int:
+    """Register an event id of one subject with its content digest, or compare with the first.
+
+    ``seen`` holds one 24-byte record per id: a 128-bit blake2b hash of the id, then the
+    first 64 bits of the content digest (events.content_digest). Returns NEW (registered
+    now), DUPLICATE (same id, same digest) or CONFLICT (same id, other content). Bounds: two
+    different ids of one subject share a hash with probability below m**2 / 2**129 for m ids
+    (10**-20 for a billion ids); a repeated id with other content passes for a duplicate
+    with probability 2**-64."""
+    key = _blake(event_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    pos = seen.find(key)
+    while pos >= 0 and pos % _RECORD:
+        pos = seen.find(key, pos + 1)
+    if pos < 0:
+        seen += key
+        seen += digest[:8]
+        return NEW
+    return DUPLICATE if seen[pos + 16:pos + _RECORD] == digest[:8] else CONFLICT
+
+
+def seen_from_ids(ids: dict[str, bytes]) -> bytearray:
+    """The records of an older state file's ``{id: digest}`` map."""
+    out = bytearray()
+    for event_id, digest in ids.items():
+        seen_check(out, event_id, digest)
+    return out

@@ -210,3 +210,31 @@ def test_workers_keep_a_subject_named_only_by_later_lines(tmp_path):
     one, many = _both(tmp_path, lines, 2, as_of="2020-02-01")
     assert one[0] == many[0] and one[1] == many[1]
     assert [s["subject"] for s in json.loads(one[0])["subjects"]] == ["late only", "p"]
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize("as_of", [None, "2020-07-01", "2020-12-31T23:59:59"])
+def test_workers_reading_their_own_lines_give_the_one_worker_bytes(tmp_path, monkeypatch, workers, as_of):
+    """A log sorted by time: each worker reads the file (selfread.py); passive lines in order."""
+    from creditdsl import selfread
+
+    calls = []
+    real = selfread.run_self_read
+    monkeypatch.setattr(selfread, "run_self_read", lambda *a, **k: calls.append(1) or real(*a, **k))
+    lines = _log(3000, 60, seed=workers + 10)
+    lines = [x for x in lines if x != "not json" and '"id": "x"' not in x]
+    assert lines[1000] == lines[750]
+    del lines[1000]  # _log's duplicate, out of time order
+    for at in (0, 5, 700, 1500, 2999):  # a duplicate right after its line, invalid lines, an id conflict
+        lines.insert(at + 1, lines[at])
+    lines.insert(100, "not json")
+    lines.insert(1000, '{"id": "x", "subject": "s1", "type": "speeding"}')
+    lines.insert(1200, lines[1199].replace('"type": "', '"type": "other_'))
+    lines.insert(0, "[1]")
+    lines.append('{"oops": 1}')
+    one, many = _both(tmp_path, lines, workers, as_of=as_of, subjects=_subjects(tmp_path, 50))
+    assert calls, "the self-read path was not taken"
+    assert one[0] == many[0]
+    assert one[1] == many[1]
+    assert one[2] == many[2]
+    assert [(b.line, b.code) for b in one[3]] == [(b.line, b.code) for b in many[3]]

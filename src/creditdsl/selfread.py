@@ -1,0 +1,287 @@
+"""`--workers N` on a log sorted by time: every worker reads the file itself (issue 9).
+
+Public API::
+
+    run_self_read(plan, path, workers, subjects, as_of, audit_stream) -> results.RunResult
+
+The parent does not decode the log. Each worker reads every line but decodes only
+its own: the worker of a line is ``parallel.partition(subject)``. The subject is
+found by a byte search when the line has exactly one ``"subject"`` and it reads
+``"subject": "...`` with no backslash before the closing quote (so the bytes are the
+decoded id); any other line is decoded by every worker (rare) and belongs to the
+worker of its decoded subject, or to worker 0 when it is not a valid event. Every
+worker also decodes lines from the top until the first valid event at or before
+``as_of`` (the start of the calendar-reset chain, the same in all of them).
+
+Each worker writes its decisions keyed by position (parallel.py) and its passive
+lines (invalid, duplicate) to a second file keyed by line number: a passive line's
+place in the one-worker order is after the decisions of the events above it and
+before anything after them. The one-worker run takes timed work when the next event
+arrives (or at the first `later` line, or at the end), so the parent merges the keyed
+files, holds the timed work that comes between two event decisions (an event's or a
+`later` line's key has the phase character ``1`` at index 15, then its line), and
+when the next event decision comes, writes the passive lines whose line is below that
+event's, then the held work, then the event's decisions; at the end, the rest of the
+passive lines, then the held work. ``later`` lines are
+keyed by their own instant, as in the parent-dispatch path.
+"""
+
+from __future__ import annotations
+
+import decimal
+import heapq
+import multiprocessing
+import os
+import pickle
+import tempfile
+from datetime import timezone
+from typing import IO, Any
+
+from .events import Event, InvalidLine, content_digest, parse_event
+from .expressions import decimal_context
+from .interpreter import DUPLICATE, INVALID, LATER, Runner, _subjects, instant_code
+from .parallel import _KeyedWriter, partition, summary_total
+from .plan import Plan
+from .results import RunResult
+from .state import DUPLICATE as SEEN_DUPLICATE
+from .state import NEW, seen_check
+
+_UTC = timezone.utc
+_SUBJECT = b'"subject": "'
+_SUBJECT_KEY = b'"subject"'
+
+
+class _PassiveWriter:
+    """Passive lines keyed by their line number (12 digits)."""
+
+    def __init__(self, stream: IO[str]):
+        self.stream = stream
+        self.pending: list[str] = []
+        self.line = 0
+
+    def __call__(self, d: Any) -> None:
+        from .parallel import _PREFIX
+        from .results import decision_json
+
+        d.seq = 0
+        self.pending.append(f"{self.line:012d}\x1f{decision_json(d, self.names)[_PREFIX:]}")
+
+    def flush(self) -> None:
+        if self.pending:
+            self.pending.append("")
+            self.stream.write("\n".join(self.pending))
+            self.pending = []
+
+
+def _owner_of(raw: bytes, cache: dict, workers: int) -> int | None:
+    i = raw.find(_SUBJECT)
+    if i < 0 or raw.count(_SUBJECT_KEY) != 1:
+        return None
+    j = raw.find(b'"', i + 12)
+    if j < 0:
+        return None
+    sb = raw[i + 12:j]
+    own = cache.get(sb)
+    if own is None:
+        if b"\\" in sb:
+            return None
+        try:
+            own = partition(sb.decode("utf-8"), workers)
+        except UnicodeDecodeError:
+            return None
+        cache[sb] = own
+    return own
+
+
+def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects: Any, as_of_key: Any,
+            audit_paths: tuple[str, str] | None) -> None:  # noqa: C901
+    with decimal.localcontext(decimal_context()):
+        files = []
+        try:
+            runner = Runner(plan, None)
+            runner.keyed = True
+            keyed = passive_out = None
+            if audit_paths is not None:
+                files = [open(p, "w", encoding="utf-8", newline="\n") for p in audit_paths]
+                keyed = _KeyedWriter(runner, files[0], plan.ledger_names)
+                passive_out = _PassiveWriter(files[1])
+                passive_out.names = keyed.names
+                runner.audit = keyed
+                runner.raw = keyed.raw
+            for s in _subjects(subjects)[0]:
+                if partition(s.id, workers) == index:
+                    runner.add_state(s.id, s.fields)
+            tz = plan.tz
+            cache: dict[bytes, int] = {}
+            summary = runner.summary
+            invalid: list[InvalidLine] = []
+            latest: Event | None = None
+            agenda = runner.agenda
+            flushed = False
+            number = 0
+            with open(path, "rb") as fh:
+                for raw in fh:
+                    number += 1
+                    own = _owner_of(raw, cache, workers)
+                    if own is not None and own != index and runner.started:
+                        continue
+                    stripped = raw.strip()
+                    if not stripped:
+                        continue
+                    item = parse_event(stripped, number, tz)
+                    valid = type(item) is Event
+                    if own is None:
+                        own = partition(item.subject, workers) if valid else 0
+                    if not runner.started and valid and (as_of_key is None or item.key <= as_of_key):
+                        runner.started = True  # the first event of the log starts the reset chain
+                        runner.position("!")
+                        runner.start_resets(item.at)
+                    if own != index:
+                        continue
+                    summary.lines += 1
+                    if not valid:
+                        invalid.append(item)
+                        _passive(runner, passive_out, keyed, INVALID, item)
+                        continue
+                    key = item.key
+                    if as_of_key is not None and key > as_of_key:
+                        runner.state(item.subject)
+                        if not flushed:
+                            flushed = True
+                            runner.run_agenda((as_of_key, 9))
+                        runner.position(instant_code(key) + "1" + f"{number:012d}")
+                        runner.passive(LATER, item)
+                        continue
+                    st = runner.state(item.subject)
+                    seen = seen_check(st.seen, item.id, content_digest(item.fields))
+                    if seen == NEW:
+                        if latest is None or key > latest.key:
+                            latest = item
+                        if agenda and agenda[0][:2] <= (key, 0):
+                            runner.run_agenda((key, 0))
+                        runner.event(item)
+                    elif seen == SEEN_DUPLICATE:
+                        _passive(runner, passive_out, keyed, DUPLICATE, item)
+                    else:
+                        bad = InvalidLine(number, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before "
+                                          "with other content", item.id, item.subject, item.at)
+                        invalid.append(bad)
+                        _passive(runner, passive_out, keyed, INVALID, bad)
+            conn.send_bytes(pickle.dumps(("done", None if latest is None else (latest.key, latest.at))))
+            as_of = pickle.loads(conn.recv_bytes())
+            if as_of is not None:
+                runner.run_agenda((as_of.astimezone(_UTC), 9))
+            subjects_out = runner.finish(as_of, release=True)
+            if keyed is not None:
+                keyed.flush()
+                passive_out.flush()
+            conn.send_bytes(pickle.dumps((subjects_out, runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
+                                          invalid), protocol=pickle.HIGHEST_PROTOCOL))
+        except BaseException as exc:  # report, never hang the parent
+            try:
+                conn.send_bytes(pickle.dumps(("error", repr(exc))))
+            finally:
+                raise
+        finally:
+            for f in files:
+                f.close()
+
+
+def _passive(runner: Runner, passive_out: Any, keyed: Any, kind: int, item: Any) -> None:
+    if passive_out is None:
+        runner.passive(kind, item)
+        return
+    passive_out.line = item.line
+    runner.audit = passive_out
+    try:
+        runner.passive(kind, item)
+    finally:
+        runner.audit = keyed
+
+
+def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: Any, as_of_key: Any,
+                  audit_stream: IO[str] | None) -> RunResult:
+    tmp = tempfile.mkdtemp(prefix="creditdsl-workers-")
+    paths = [(os.path.join(tmp, f"audit-{i}"), os.path.join(tmp, f"passive-{i}")) for i in range(workers)]
+    ctx = multiprocessing.get_context("fork")
+    conns, procs = [], []
+    try:
+        for i in range(workers):
+            mine, theirs = ctx.Pipe()
+            p = ctx.Process(target=_worker, args=(plan, i, workers, theirs, events, subjects, as_of_key,
+                                                  None if audit_stream is None else paths[i]), daemon=True)
+            p.start()
+            theirs.close()
+            conns.append(mine)
+            procs.append(p)
+        latest = None
+        for i, conn in enumerate(conns):
+            msg = pickle.loads(conn.recv_bytes())
+            if msg[0] == "error":
+                raise RuntimeError(f"worker {i} failed: {msg[1]}")
+            if msg[1] is not None and (latest is None or msg[1][0] > latest[0]):
+                latest = msg[1]
+        if as_of is None and latest is not None:
+            as_of = latest[1]
+        for conn in conns:
+            conn.send_bytes(pickle.dumps(as_of))
+        parts = []
+        for i, conn in enumerate(conns):
+            msg = pickle.loads(conn.recv_bytes())
+            if msg[0] == "error":
+                raise RuntimeError(f"worker {i} failed: {msg[1]}")
+            parts.append(msg)
+        for p in procs:
+            p.join()
+        if audit_stream is not None:
+            _merge(paths, audit_stream)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        for name in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, name))
+        os.rmdir(tmp)
+    _bad, bad_subjects = _subjects(subjects)
+    invalid = tuple(heapq.merge(*(part[3] for part in parts), key=lambda b: b.line))
+    return summary_total(plan, as_of, parts, 0, invalid, bad_subjects)
+
+
+def _merge(paths: list[tuple[str, str]], out: IO[str]) -> None:
+    files = [open(p, encoding="utf-8", newline="\n") for pair in paths for p in pair]
+    try:
+        passive = heapq.merge(*files[1::2])
+        pend = next(passive, None)
+        seq = 0
+        lines: list[str] = []
+        work: list[str] = []  # timed work merged since the last event decision
+        for record in heapq.merge(*files[0::2]):
+            if record[15] != "1":
+                work.append(record)
+                continue
+            if pend is not None:  # an event decision: the passive lines above its line come first
+                line = record[16:28]
+                while pend is not None and pend[:12] < line:
+                    seq += 1
+                    lines.append(f'{{"seq": {seq}, {pend[13:]}')
+                    pend = next(passive, None)
+            for w in work:  # then the work this event's arrival ran
+                seq += 1
+                lines.append(f'{{"seq": {seq}, {w[w.index(chr(31)) + 1:]}')
+            work.clear()
+            seq += 1
+            lines.append(f'{{"seq": {seq}, {record[record.index(chr(31)) + 1:]}')
+            if len(lines) >= 4096:
+                out.write("".join(lines))
+                lines = []
+        while pend is not None:  # passive lines after the last event, then the work up to as_of
+            seq += 1
+            lines.append(f'{{"seq": {seq}, {pend[13:]}')
+            pend = next(passive, None)
+        for w in work:
+            seq += 1
+            lines.append(f'{{"seq": {seq}, {w[w.index(chr(31)) + 1:]}')
+        out.write("".join(lines))
+    finally:
+        for f in files:
+            f.close()
