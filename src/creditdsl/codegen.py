@@ -26,6 +26,7 @@ from __future__ import annotations
 import decimal
 import json
 import os
+from datetime import timezone
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -73,6 +74,40 @@ class _Src:
         self.lines.append("    " * self.depth + text)
 
 
+class _X(str):
+    """An expression inside a generated f-string (no quotes, no backslashes)."""
+
+
+def _fline(parts: list) -> str:
+    """Source of an f-string joining literal text and _X expressions."""
+    out = []
+    for p in parts:
+        if isinstance(p, _X):
+            out.append("{" + p + "}")
+        else:
+            out.append(p.replace("\\", "\\\\").replace("'", "\\'").replace("{", "{{").replace("}", "}}"))
+    return "f'" + "".join(out) + "'"
+
+
+def _bal_parts(names: tuple[str, ...], var: str) -> list:
+    """f-string parts of the JSON text of the balances in list ``var``."""
+    if not names:
+        return ["{}"]
+    parts: list = []
+    for i, n in enumerate(names):
+        parts.append(("{" if i == 0 else ", ") + json.dumps(n) + ": ")
+        parts.append(_X(f"N({var}[{i}])"))
+    parts.append("}")
+    return parts
+
+
+def _skip_line(rq: str, TQ: str) -> str:
+    """The f-string of a `skipped` line (locals: q, H, rs, bt, t)."""
+    return _fline(['{"seq": ', _X("q"), ", ", _X("H"), rq + ', "outcome": "skipped", "reason": ', _X("rs"),
+                   ', "changes": {}, "before": ', _X("bt"), ', "after": ', _X("bt"), ', "tier_before": ', _X("t"),
+                   ', "tier_after": ', _X("t"), "}"])
+
+
 def _bal_text(src: _Src, names: tuple[str, ...], var: str) -> str:
     """An expression giving the JSON text of the balances in list ``var``."""
     parts = []
@@ -86,13 +121,15 @@ def build(plan: Any) -> dict[str, Callable]:
     if os.environ.get("CREDITDSL_NO_CODEGEN"):
         return {}
     out: dict[str, Callable] = {}
-    for etype, rules in plan.by_type.items():
+    types = list(plan.by_type) + [t for t in sorted(set(plan.remedies) | set(plan.watch)) if t not in plan.by_type]
+    for etype in types:
+        rules = plan.by_type.get(etype, ())
         src = _Src()
-        _type_function(src, plan, rules)
+        _type_function(src, plan, rules, etype)
         ns: dict[str, Any] = {
             "Skip": Skip, "N": _n, "Q": _q, "QN": quote, "Decimal": Decimal, "period_counter": period_counter,
             "period_key": period_key, "REVERT": REVERT, "LIST_END": LIST_END, "TCAP_END": TCAP_END,
-            "signed": signed, "RANK_NAMES": ("unmatched", "skipped", "remedied", "deferred", "applied"),
+            "signed": signed, "UTC": timezone.utc, "RANK_NAMES": ("unmatched", "skipped", "remedied", "deferred", "applied"),
         }
         ns.update(src.consts)
         code = compile("\n".join(src.lines) + "\n", f"<creditdsl rules for {etype!r}>", "exec")
@@ -101,7 +138,7 @@ def build(plan: Any) -> dict[str, Callable]:
     return out
 
 
-def _type_function(src: _Src, plan: Any, rules: tuple) -> None:  # noqa: C901
+def _type_function(src: _Src, plan: Any, rules: tuple, etype: str) -> None:  # noqa: C901
     names = plan.ledger_names
     tq = tuple(_q(t) for t in plan.tier_names) + ("null",)
     TQ = src.const(tq, "TQ")
@@ -109,12 +146,26 @@ def _type_function(src: _Src, plan: Any, rules: tuple) -> None:  # noqa: C901
     TI = src.const(plan.tier_index, "TI")
     src("def fold(R, st, ev):")
     src.depth += 1
+    if etype in plan.remedies:
+        src(f"st.remedy[{etype!r}] = (ev.key, ev.line)")
+    if etype in plan.watch:
+        WD = src.const(plan.watch[etype], "D")
+        src(f"st.record({etype!r}, ev.key, {WD}.subtract(ev.at).astimezone(UTC))")
+        if not plan.tier_cacheable:
+            src(f"st.tier = {_DIRTY}")
+    if not rules:
+        src("R.summary.unmatched += 1")
+        src("if R.audit is not None:")
+        src(f"    R._unmatched(ev, st, {f'no rule for event type `{etype}`'!r})")
+        src.depth -= 1
+        return
     src("F = R.raw")
     src("AU = R.audit is not None")
     src("S = R.summary")
     src("bal = st.bal")
     src("if F is not None:")
-    src("    H = '\"line\": ' + str(ev.line) + ', \"at\": \"' + ev.at.isoformat() + '\", \"event\": ' + QN(ev.id) + ', \"subject\": ' + Q(st.id) + ', \"rule\": '")
+    src("    H = " + _fline(['"line": ', _X("ev.line"), ', "at": "', _X("ev.at.isoformat()"), '", "event": ',
+                            _X("QN(ev.id)"), ', "subject": ', _X("Q(st.id)"), ', "rule": ']))
     src("best = -1")
     src("deferred = False")
     if any(r.group is not None for r in rules):
@@ -143,9 +194,9 @@ def _skip(src: _Src, rq: str, reason_expr: str, rule: str, TQ: str, TI: str, nam
     src("if F is not None:")
     src(f"    bt = {_bal_text(src, names, 'bal')}")
     src(f"    t = {TQ}[{TI}(st)]")
-    src("    R.seq += 1")
-    src(f"    F(R.seq, H + {rq!r} + ', \"outcome\": \"skipped\", \"reason\": ' + Q({reason_expr}) + "
-        "', \"changes\": {}, \"before\": ' + bt + ', \"after\": ' + bt + ', \"tier_before\": ' + t + ', \"tier_after\": ' + t + '}')")
+    src(f"    rs = Q({reason_expr})")
+    src("    R.seq = q = R.seq + 1")
+    src(f"    F({_skip_line(rq, TQ)})")
     src("elif AU:")
     src(f"    R._skip(ev, st, {rule}, {reason_expr})")
 
@@ -324,10 +375,9 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
             src("if F is not None:")
             src(f"    bt = {_bal_text(src, names, 'bal')}")
             src(f"    t = {TQ}[{TI}(st)]")
-            src("    R.seq += 1")
-            src(f"    F(R.seq, H + {rq!r} + ', \"outcome\": \"skipped\", \"reason\": ' + "
-                f"{_q(f'{r.cap_text} reached')!r} + "
-                "', \"changes\": {}, \"before\": ' + bt + ', \"after\": ' + bt + ', \"tier_before\": ' + t + ', \"tier_after\": ' + t + '}')")
+            src(f"    rs = {_q(f'{r.cap_text} reached')!r}")
+            src("    R.seq = q = R.seq + 1")
+            src(f"    F({_skip_line(rq, TQ)})")
             src("elif AU:")
             src(f"    R._skip(None, st, {R}, {f'{r.cap_text} reached'!r}, ev.line, ev.at, ev.id)")
             src.depth -= 1
@@ -392,19 +442,23 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
     src(f"ta = {TI}(st)")
     src("if F is not None:")
     src.depth += 1
-    changes = " + ', ' + ".join(f"{json.dumps(names[index]) + ': '!r} + N(p{k})" for k, (index, _c, _d) in enumerate(amounts))
-    changes = f"'{{' + {changes} + '}}'" if amounts else "'{}'"
-    tail = ""
+    cparts: list = []
+    for k, (index, _c, _d) in enumerate(amounts):
+        cparts += [(", " if k else "") + json.dumps(names[index]) + ": ", _X(f"N(p{k})")]
+    tail: list = []
     if r.fine is not None:
-        tail += " + ', \"fine\": ' + N(fine)"
+        tail += [', "fine": ', _X("N(fine)")]
     if r.list:
-        tail += " + " + repr(', "listed": [' + ", ".join(_q(x) for x in r.list) + "]")
+        tail.append(', "listed": [' + ", ".join(_q(x) for x in r.list) + "]")
     if r.unlist:
-        tail += " + (', \"unlisted\": [' + ', '.join([Q(x) for x in gone]) + ']' if gone else '')"
-    src("R.seq += 1")
-    src(f"F(R.seq, H + {rq!r} + ', \"outcome\": \"applied\", \"reason\": ' + ('null' if notes is None else Q('; '.join(notes))) + "
-        f"', \"changes\": ' + {changes} + ', \"before\": ' + {_bal_text(src, names, 'before')} + "
-        f"', \"after\": ' + {_bal_text(src, names, 'bal')} + ', \"tier_before\": ' + {TQ}[tb] + ', \"tier_after\": ' + {TQ}[ta]{tail} + '}}')")
+        src("ul = (', \"unlisted\": [' + ', '.join([Q(x) for x in gone]) + ']') if gone else ''")
+        tail.append(_X("ul"))
+    src("rs = 'null' if notes is None else Q('; '.join(notes))")
+    src("R.seq = q = R.seq + 1")
+    src("F(" + _fline(['{"seq": ', _X("q"), ", ", _X("H"), rq + ', "outcome": "applied", "reason": ', _X("rs"),
+                       ', "changes": {'] + cparts + ['}, "before": '] + _bal_parts(names, "before")
+                      + [', "after": '] + _bal_parts(names, "bal")
+                      + [', "tier_before": ', _X(f"{TQ}[tb]"), ', "tier_after": ', _X(f"{TQ}[ta]")] + tail + ["}"]) + ")")
     src.depth -= 1
     src("else:")
     src.depth += 1
@@ -428,3 +482,85 @@ def _change_expr(plan: Any, r: Any, k: int) -> Any:
 def _fine_expr(plan: Any, r: Any) -> Any:
     fine = plan.rulebook.rules[r.index].effects.fine
     return None if fine is None else fine.amount
+
+
+# ---------------------------------------------------------------- tiers
+_CMP = {"<", "<=", ">", ">=", "==", "!="}
+
+
+def _cond_source(node: Any, plan: Any, src: _Src) -> str | None:
+    """Python source for a tier condition that can neither skip nor fail: comparisons of a
+    ledger with a number, `and`/`or`/`not` of those, true/false; None for anything else."""
+    kind = node.kind
+    if kind == "literal" and type(node.value) is bool:
+        return repr(node.value)
+    if kind == "unary" and node.op == "not":
+        inner = _cond_source(node.operand, plan, src)
+        return None if inner is None else f"(not {inner})"
+    if kind == "binary" and node.op in ("and", "or"):
+        a, b = _cond_source(node.left, plan, src), _cond_source(node.right, plan, src)
+        return None if a is None or b is None else f"({a} {node.op} {b})"
+    if kind == "binary" and node.op in _CMP:
+        sides = []
+        for side in (node.left, node.right):
+            if side.kind == "name" and side.name in plan.ledger_index:
+                sides.append(f"b[{plan.ledger_index[side.name]}]")
+                continue
+            c = _const(side)
+            if c is None:
+                return None
+            sides.append(src.const(c, "C"))
+        return f"({sides[0]} {node.op} {sides[1]})"
+    return None
+
+
+def tier_function(plan: Any) -> Callable | None:
+    """``Plan.tier_index`` as straight-line comparisons, when every tier condition allows it."""
+    if os.environ.get("CREDITDSL_NO_CODEGEN") or not plan.tier_cacheable:
+        return None
+    src = _Src()
+    conds = []
+    for t in plan.rulebook.tiers:
+        if t.condition is None:
+            conds.append("True")
+            continue
+        text = _cond_source(t.condition.tree, plan, src)
+        if text is None:
+            return None
+        conds.append(text)
+    src("def tier_index(st):")
+    src("    t = st.tier")
+    src(f"    if t != {_DIRTY}:")
+    src("        return t")
+    src("    b = st.bal")
+    first = True
+    for i, c in enumerate(conds):
+        src(f"    {'if' if first else 'elif'} {c}:")
+        src(f"        t = {i}")
+        first = False
+    if first:
+        src("    t = -1")
+    else:
+        src("    else:")
+        src("        t = -1")
+    src("    if t >= 0 and (st.cap > t or st.tcaps or st.lists):")
+    src("        t = worst(st, t)")
+    src("    st.tier = t")
+    src("    return t")
+    list_tier = plan.list_tier
+
+    def worst(st: Any, found: int) -> int:  # Plan.tier_index's caps, as written there
+        w = st.cap
+        for idx in st.tcaps.values():
+            if idx > w:
+                w = idx
+        for name in st.lists:
+            idx = list_tier.get(name, -1)
+            if idx > w:
+                w = idx
+        return w if w > found else found
+
+    ns: dict[str, Any] = {"worst": worst}
+    ns.update(src.consts)
+    exec(compile("\n".join(src.lines) + "\n", "<creditdsl tiers>", "exec"), ns)  # noqa: S102
+    return ns["tier_index"]

@@ -96,9 +96,9 @@ class _KeyedWriter:
         if len(self.pending) >= 2048:
             self.flush()
 
-    def raw(self, seq: int, rest: str) -> None:
+    def raw(self, line: str) -> None:
         r = self.runner
-        self.pending.append(f"{r.pos}{r.idx:06d}\x1f{rest}")
+        self.pending.append(f"{r.pos}{r.idx:06d}\x1f{line[line.index(', ') + 2:]}")
         r.idx += 1
         if len(self.pending) >= 2048:
             self.flush()

@@ -115,6 +115,11 @@ class Plan:
         )
         self.expire = [x.expire for x in rulebook.ledgers]
         self.resets = [(i, x.reset) for i, x in enumerate(rulebook.ledgers) if x.reset is not None]
+        from .codegen import tier_function
+
+        fast_tier = tier_function(self)
+        if fast_tier is not None:
+            self.tier_index = fast_tier  # type: ignore[method-assign]
 
     @property
     def fast(self) -> dict:

@@ -258,10 +258,10 @@ class AuditWriter:
         if len(pending) >= self.CHUNK:
             self.flush()
 
-    def raw(self, seq: int, rest: str) -> None:
-        """One audit line given as its text after ``{"seq": N, `` (codegen.py's fast lines)."""
+    def raw(self, line: str) -> None:
+        """One audit line already written (codegen.py's fast lines)."""
         pending = self._pending
-        pending.append('{"seq": ' + str(seq) + ", " + rest)
+        pending.append(line)
         if len(pending) >= self.CHUNK:
             self.flush()
 

@@ -8,6 +8,7 @@ and through decision records; the outputs must be identical.
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -30,11 +31,17 @@ from test_workers import RULEBOOK, _log  # noqa: E402
 def _both_paths(rb, lines, as_of=None, subjects=None):
     outs = []
     for fast in (True, False):
-        plan = compile_plan(rb)
-        if not fast:
-            plan.fast = {}
-        else:
+        if fast:
+            plan = compile_plan(rb)
             assert plan.fast or not plan.by_type
+        else:
+            os.environ["CREDITDSL_NO_CODEGEN"] = "1"  # no generated tiers either
+            try:
+                plan = compile_plan(rb)
+            finally:
+                del os.environ["CREDITDSL_NO_CODEGEN"]
+            plan.fast = {}
+            assert "tier_index" not in vars(plan)
         buf = io.StringIO()
         r = interpreter.run(plan, lines, as_of=as_of, subjects=subjects, audit=AuditWriter(buf, plan.ledger_names))
         coll = AuditCollector()
