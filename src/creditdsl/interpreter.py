@@ -618,7 +618,8 @@ class Runner:
 
     def reset(self, st: SubjectState, index: int, at: datetime, why: str) -> None:
         start = self.plan.starts[index]
-        if st.bal[index] == start and not st.pending.get(index):
+        pending = st._pending  # not st.pending: that would give every subject a dict
+        if st.bal[index] == start and not (pending and pending.get(index)):
             return
         st.now = at
         st.pending.pop(index, None)

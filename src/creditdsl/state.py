@@ -31,30 +31,53 @@ from typing import Any
 DIRTY = -2
 
 
+_NO_FIELDS: dict = {}  # shared by subjects without a subjects-file line (never written)
+_ZERO = Decimal(0)
+
+
+def _lazy(name: str) -> property:
+    """A dict slot created at its first use (most subjects never use most of them)."""
+    slot = "_" + name
+
+    def get(self: Any) -> dict:
+        d = getattr(self, slot)
+        if d is None:
+            d = {}
+            setattr(self, slot, d)
+        return d
+
+    def set_(self: Any, value: dict) -> None:
+        setattr(self, slot, value)
+
+    return property(get, set_)
+
+
 class SubjectState:
     __slots__ = (
-        "id", "fields", "bal", "fines", "lists", "cap", "tcaps", "limits", "caps",
-        "hist", "seen", "pending", "trig", "now", "tier", "anniversary", "remedy",
+        "id", "fields", "bal", "fines", "lists", "cap", "tcaps", "_limits", "_caps",
+        "_hist", "seen", "_pending", "trig", "now", "tier", "anniversary", "_remedy",
     )
+
+    limits = _lazy("limits")
+    caps = _lazy("caps")
+    hist = _lazy("hist")
+    pending = _lazy("pending")
+    remedy = _lazy("remedy")  # remedy event type → (utc instant, line) of the latest
 
     def __init__(self, subject_id: str, fields: dict | None, starts: list[Decimal]):
         self.id = subject_id
-        self.fields = fields if fields is not None else {}
+        self.fields = fields if fields is not None else _NO_FIELDS
         self.bal = list(starts)
-        self.fines = Decimal(0)
+        self.fines = _ZERO
         self.lists: dict[str, Any] = {}
         self.cap = -1
         self.tcaps: dict[int, int] = {}
-        self.limits: dict[int, Any] = {}
-        self.caps: dict[tuple[int, int], Any] = {}
-        self.hist: dict[str, list[datetime]] = {}
+        self._limits = self._caps = self._hist = self._pending = self._remedy = None
         self.seen = bytearray()
-        self.pending: dict[int, set[int]] = {}
         self.trig: list[bool] | None = None
         self.now: datetime | None = None
         self.tier = DIRTY
         self.anniversary: Any = None  # per ledger with `reset: ... from`: next reset scheduled?
-        self.remedy: dict[str, tuple] = {}  # remedy event type → (utc instant, line) of the latest
 
     def record(self, event_type: str, key: datetime, keep_after: datetime | None) -> None:
         """Remember an event of a type that ``count()`` reads; forget what no window reaches."""
