@@ -159,3 +159,28 @@ def test_curated_hints_for_common_slips(text, bad, hint):
     assert d.message == f"unexpected `{bad}` in an expression"
     assert hint in d.help
     assert d.span.end - d.span.start == len(bad)
+
+
+def test_cached_parsers_behave_like_fresh_ones(tmp_path, monkeypatch):
+    """The grammar-analysis cache (parser._cache_file) loads tables that parse and
+    report exactly as a freshly built parser does, indenter errors included."""
+    import creditdsl.parser as p
+
+    texts = ["rulebook: x\nledgers:\n  credit: 1\n", "rulebook: x\nledgers:\n\tcredit: 1\n",
+             "rulebook: x\nledgers:\n    a: 1\n  b: 2\n"]
+
+    def outcome(text):
+        try:
+            return parse(SourceFile("t", text)).pretty()
+        except CreditDslError as exc:
+            return [(d.code, d.span.line, d.span.col) for d in exc.diagnostics]
+
+    cached = [outcome(t) for t in texts]
+    monkeypatch.setattr(p, "_cache_file", lambda name: False)
+    p.structure_parser.cache_clear()
+    try:
+        fresh = [outcome(t) for t in texts]
+    finally:
+        p.structure_parser.cache_clear()
+    assert cached == fresh
+    assert cached[1] == [("E0002", 3, 1)] and cached[2] == [("E0003", 4, 3)]
