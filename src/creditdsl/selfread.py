@@ -6,10 +6,10 @@ Public API::
 
 The parent does not decode the log. Each worker reads every line but decodes only
 its own: the worker of a line is ``parallel.partition(subject)``. The subject is
-found by a byte search when the line has exactly one ``"subject"`` and it reads
-``"subject": "...`` with no backslash before the closing quote (so the bytes are the
-decoded id); any other line is decoded by every worker (rare) and belongs to the
-worker of its decoded subject, or to worker 0 when it is not a valid event. Every
+read by a typed msgspec decode of that one field (the parser of the full decode, so
+for a valid event it is the decoded subject); a line where that fails is decoded by
+every worker (rare) and belongs to the worker of its decoded subject, or to worker 0
+when it is not a valid event. Every
 worker also decodes lines from the top until the first valid event at or before
 ``as_of`` (the start of the calendar-reset chain, the same in all of them).
 
@@ -37,6 +37,8 @@ import tempfile
 from datetime import timezone
 from typing import IO, Any
 
+import msgspec
+
 from .events import Event, InvalidLine, content_digest, parse_event
 from .expressions import decimal_context
 from .interpreter import DUPLICATE, INVALID, LATER, Runner, _subjects, instant_code
@@ -47,8 +49,6 @@ from .state import DUPLICATE as SEEN_DUPLICATE
 from .state import NEW, seen_check
 
 _UTC = timezone.utc
-_SUBJECT = b'"subject": "'
-_SUBJECT_KEY = b'"subject"'
 
 
 class _PassiveWriter:
@@ -73,23 +73,25 @@ class _PassiveWriter:
             self.pending = []
 
 
+class _Subject(msgspec.Struct):
+    subject: str
+
+
+_subject_only = msgspec.json.Decoder(_Subject).decode
+
+
 def _owner_of(raw: bytes, cache: dict, workers: int) -> int | None:
-    i = raw.find(_SUBJECT)
-    if i < 0 or raw.count(_SUBJECT_KEY) != 1:
+    """The worker of a line from its `subject` alone (a typed decode), None if unreadable.
+
+    Deterministic, so every worker gives a line the same owner; for a valid event it is the
+    decoded subject's worker (a line with a duplicate key is invalid: its owner reports it)."""
+    try:
+        subject = _subject_only(raw).subject
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
         return None
-    j = raw.find(b'"', i + 12)
-    if j < 0:
-        return None
-    sb = raw[i + 12:j]
-    own = cache.get(sb)
+    own = cache.get(subject)
     if own is None:
-        if b"\\" in sb:
-            return None
-        try:
-            own = partition(sb.decode("utf-8"), workers)
-        except UnicodeDecodeError:
-            return None
-        cache[sb] = own
+        own = cache[subject] = partition(subject, workers)
     return own
 
 
