@@ -206,6 +206,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E0501": ("file cannot be read", "A named file is missing, a directory, or unreadable."),
     "E0503": ("bad command-line value", "A command-line value (such as `--as-of`) is malformed."),
     "E0505": ("unusable state file", "A `--resume` state file is unreadable, of another version, or of another rulebook."),
+    "W0502": ("events outside the rulebook's dates", "Events fall before `effective` or after `until`; they are scored all the same."),
     "W0501": ("no anniversary date", "A subject lacks the field its `reset: yearly from subject.FIELD` counts from; calendar years are used."),
     "E0504": ("file cannot be written", "An output file (such as `--audit FILE`) cannot be created or written."),
 }

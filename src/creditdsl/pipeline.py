@@ -20,7 +20,7 @@ from typing import Any
 
 from . import model as m
 from .compiler import compile_source
-from .diagnostics import CreditDslError, Diagnostic, error
+from .diagnostics import CreditDslError, Diagnostic, Severity, error
 from .inheritance import link
 from .source import SourceFile
 
@@ -176,3 +176,53 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return value
     return value
+
+
+def period_warnings(rulebook: m.Rulebook, events_path: str) -> list[Diagnostic]:
+    """W0502 when events fall before the rulebook's `effective` date or after its `until`.
+
+    `effective` and `until` are informational (LANGUAGE.md §12): the run still
+    scores every event, and says how many lie outside. Only the `at` of each
+    line is read (lines whose `at` cannot be read are the run's invalid lines,
+    reported there)."""
+    if rulebook.effective is None and rulebook.until is None:
+        return []
+    from datetime import datetime, time, timedelta
+
+    import msgspec
+
+    from .events import _parse_at
+    from .values import localize, zone
+
+    tz = zone(rulebook.timezone)
+    start = localize(datetime.combine(rulebook.effective, time()), tz) if rulebook.effective else None
+    end = localize(datetime.combine(rulebook.until + timedelta(days=1), time()), tz) if rulebook.until else None
+    before = after = 0
+    first = last = None
+
+    class At(msgspec.Struct):
+        at: str
+
+    decode = msgspec.json.Decoder(At).decode
+    with open(events_path, "rb") as fh:
+        for raw in fh:
+            try:
+                at = _parse_at(decode(raw).at, tz)
+            except Exception:  # noqa: BLE001 - an unreadable line is the run's to report
+                continue
+            if start is not None and at < start:
+                before += 1
+                first = at if first is None or at < first else first
+            if end is not None and at >= end:
+                after += 1
+                last = at if last is None or at > last else last
+    out = []
+    if before:
+        out.append(Diagnostic("W0502", Severity.WARNING,
+                              f"{before} event(s) fall before `effective: {rulebook.effective}` (the first at "
+                              f"{first.isoformat()}); they are scored all the same", path=events_path))
+    if after:
+        out.append(Diagnostic("W0502", Severity.WARNING,
+                              f"{after} event(s) fall after `until: {rulebook.until}` (the last at "
+                              f"{last.isoformat()}); they are scored all the same", path=events_path))
+    return out

@@ -135,6 +135,8 @@ def run(
         if bad_subjects:
             render_messages(subjects or "subjects", [f"{d.message} [{d.code}]" for d in bad_subjects], err)
         run_warnings = [d for d in notices if not d.is_error]
+        if events != "-":
+            run_warnings += _pipeline().period_warnings(model, events)
         if run_warnings:
             _report(run_warnings, sources, subject=rulebook, verb="run", max_errors=max_errors)
         out = make_console(file=opened["output"], width=_out().width, color=False) if "output" in opened else _out()
