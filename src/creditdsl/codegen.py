@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 from .expressions import Skip, decimal_context
 from .plan import signed
-from .results import _n, _q, quote
+from .results import _n, _num_cache, _q, _str_cache, quote
 from .schedule import LIST_END, REVERT, TCAP_END
 from .state import period_counter
 from .values import period_key
@@ -96,7 +96,7 @@ def _bal_parts(names: tuple[str, ...], var: str) -> list:
     parts: list = []
     for i, n in enumerate(names):
         parts.append(("{" if i == 0 else ", ") + json.dumps(n) + ": ")
-        parts.append(_X(f"N({var}[{i}])"))
+        parts.append(_X(f"NG({var}[{i}]) or N({var}[{i}])"))
     parts.append("}")
     return parts
 
@@ -127,7 +127,7 @@ def build(plan: Any) -> dict[str, Callable]:
         src = _Src()
         _type_function(src, plan, rules, etype)
         ns: dict[str, Any] = {
-            "Skip": Skip, "N": _n, "Q": _q, "QN": quote, "Decimal": Decimal, "period_counter": period_counter,
+            "Skip": Skip, "N": _n, "NG": _num_cache.get, "Q": _q, "QG": _str_cache.get, "QN": quote, "Decimal": Decimal, "period_counter": period_counter,
             "period_key": period_key, "REVERT": REVERT, "LIST_END": LIST_END, "TCAP_END": TCAP_END,
             "signed": signed, "UTC": timezone.utc, "RANK_NAMES": ("unmatched", "skipped", "remedied", "deferred", "applied"),
         }
@@ -165,7 +165,7 @@ def _type_function(src: _Src, plan: Any, rules: tuple, etype: str) -> None:  # n
     src("bal = st.bal")
     src("if F is not None:")
     src("    H = " + _fline(['"line": ', _X("ev.line"), ', "at": "', _X("ev.at.isoformat()"), '", "event": ',
-                            _X("QN(ev.id)"), ', "subject": ', _X("Q(st.id)"), ', "rule": ']))
+                            _X("QN(ev.id)"), ', "subject": ', _X("QG(st.id) or Q(st.id)"), ', "rule": ']))
     src("best = -1")
     src("deferred = False")
     if any(r.group is not None for r in rules):
@@ -444,7 +444,7 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
     src.depth += 1
     cparts: list = []
     for k, (index, _c, _d) in enumerate(amounts):
-        cparts += [(", " if k else "") + json.dumps(names[index]) + ": ", _X(f"N(p{k})")]
+        cparts += [(", " if k else "") + json.dumps(names[index]) + ": ", _X(f"NG(p{k}) or N(p{k})")]
     tail: list = []
     if r.fine is not None:
         tail += [', "fine": ', _X("N(fine)")]
