@@ -115,7 +115,7 @@ class Plan:
         )
         self.expire = [x.expire for x in rulebook.ledgers]
         self.resets = [(i, x.reset) for i, x in enumerate(rulebook.ledgers) if x.reset is not None]
-        from .codegen import tier_function
+        from .codegen_tiers import tier_function
 
         fast_tier = tier_function(self)
         if fast_tier is not None:
