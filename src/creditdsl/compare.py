@@ -47,7 +47,6 @@ import os
 import sys
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from . import model as m

@@ -16,9 +16,9 @@ plus those of ``value_compiler`` and ``parser``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from lark import Token, Tree
 

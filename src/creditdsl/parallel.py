@@ -55,7 +55,6 @@ import pickle
 import sys
 import tempfile
 from datetime import timezone
-from pathlib import Path
 from typing import Any, IO
 
 from . import model
@@ -221,7 +220,6 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
         summary = runner.summary
         invalid: list[InvalidLine] = []
         running = None
-        ordered = True
         latest: Event | None = None
         started = False
         later_flushed = False
@@ -275,9 +273,7 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
                 else:
                     key = item.key
                     if as_of_key is not None and key > as_of_key:
-                        if key < running:
-                            ordered = False
-                        else:
+                        if key > running:
                             running = key
                         entry = (key, number, LATER, item)
                     else:
@@ -288,9 +284,7 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
                             owner[sid] = partition(sid, workers)
                         prior = seen_check(ids, item.id, content_digest(item.fields))
                         if prior == NEW:
-                            if key < running:
-                                ordered = False
-                            else:
+                            if key > running:
                                 running = key
                             if latest is None or key > latest.key:
                                 latest = item

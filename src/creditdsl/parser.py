@@ -216,8 +216,6 @@ def _structure_error(u: UnexpectedInput, src: SourceFile) -> Diagnostic:
             return error("E0102", "unexpected end of file", src.eof(), notes=(_expects(u),))
         start = tok.start_pos or 0
         if tok.type == "_INDENT":
-            line_start = start + str(tok).__len__()
-            pos = src.offset(tok.line or 1, 1) if tok.line else start
             end_of_indent = _first_non_space(src, src.line_starts[min(src.position(start)[0], src.line_count - 1)])
             return error("E0101", "unexpected indentation", src.span(end_of_indent, end_of_indent + 1),
                          help="only a `key:` with nothing after the colon opens an indented block")
