@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from creditdsl.cli import app
-from creditdsl.compare import diff_rulebooks
+from creditdsl.diff import diff_rulebooks
 from creditdsl.pipeline import load_text
 
 ROOT = Path(__file__).resolve().parents[2]

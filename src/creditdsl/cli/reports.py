@@ -147,7 +147,7 @@ def diff(
     max_errors: int = typer.Option(20, "--max-errors", min=0, help="Show at most N diagnostics (0: all)."),
 ) -> None:
     """Structural diff of two rulebooks, inheritance resolved: what was added, removed, changed or moved."""
-    from ..compare import diff_json, diff_rulebooks
+    from ..diff import diff_json, diff_rulebooks
     from ..render import diff_json_text, render_diff
 
     a, b = _load_rulebooks([old, new], "diff", max_errors)
