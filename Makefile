@@ -36,7 +36,7 @@ clean:
 fuzz: install-dev
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider tests/property
 
-# Issue 9: creditdsl run vs a hand-written fold (bench/README.md); BENCH_EVENTS=100000 for a quick look.
+# Issue 9: creditdsl run vs a hand-written fold (docs/performance.md); BENCH_EVENTS=100000 for a quick look.
 .PHONY: bench
 bench: install
 	$(BIN)/python bench/run.py
