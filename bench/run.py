@@ -88,9 +88,7 @@ def main() -> None:
         print(f"generated {events.name} in {time.perf_counter() - t0:.1f} s", flush=True)
     lines = sum(1 for _ in open(events, "rb"))
 
-    # `creditdsl run --workers N` once the CLI has it; until then the same code via python -m
-    has_flag = "--workers" in subprocess.run([CREDITDSL, "run", "--help"], capture_output=True, text=True).stdout
-    workers_cmd = [CREDITDSL, "run"] if has_flag else [PY, "-m", "creditdsl.parallel"]
+    workers_cmd = [CREDITDSL, "run"]
     runs: dict[str, list[dict]] = {"baseline": [], "baseline_no_audit": [], "creditdsl": [], "creditdsl_workers": []}
     base_res, mine_res, par_res = OUT / "baseline-result.json", OUT / "result.json", OUT / "result-workers.json"
     for i in range(a.repeat):

@@ -52,7 +52,6 @@ import heapq
 import multiprocessing
 import os
 import pickle
-import sys
 import tempfile
 from datetime import timezone
 from typing import Any, IO
@@ -312,14 +311,7 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
             if batches[i]:
                 send(i, ("batch", batches[i]))
             send(i, ("end", as_of))
-        parts = []
-        for i, conn in enumerate(conns):
-            msg = pickle.loads(conn.recv_bytes())
-            if msg[0] == "error":
-                raise RuntimeError(f"worker {i} failed: {msg[1]}")
-            parts.append(msg)
-        for p in procs:
-            p.join()
+        parts = gather(conns, procs)
         if runner.audit is not None:
             runner.audit.flush()
             parent_out.close()
@@ -358,6 +350,20 @@ def summary_total(plan: Plan, as_of: Any, parts: list, summary: Summary | None, 
     return RunResult(plan.rulebook.name, as_of, subjects_out, total, invalid, warnings, None)
 
 
+def gather(conns: list, procs: list) -> list:
+    """Every worker's final message, in worker order (a worker's error is raised here), then
+    the workers joined."""
+    parts = []
+    for i, conn in enumerate(conns):
+        msg = pickle.loads(conn.recv_bytes())
+        if msg[0] == "error":
+            raise RuntimeError(f"worker {i} failed: {msg[1]}")
+        parts.append(msg)
+    for p in procs:
+        p.join()
+    return parts
+
+
 def _merge_audits(paths: list[str], out: IO[str]) -> None:
     files = [open(p, encoding="utf-8", newline="\n") for p in paths]
     try:
@@ -373,34 +379,3 @@ def _merge_audits(paths: list[str], out: IO[str]) -> None:
     finally:
         for f in files:
             f.close()
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m creditdsl.parallel RULEBOOK EVENTS --workers N [--audit FILE] [--as-of DATE]``:
-    the JSON result on stdout (for the benchmark until `creditdsl run --workers` exists)."""
-    import argparse
-
-    from .pipeline import load
-    from .results import result_json
-
-    ap = argparse.ArgumentParser(prog="python -m creditdsl.parallel")
-    ap.add_argument("rulebook")
-    ap.add_argument("events")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--audit")
-    ap.add_argument("--as-of")
-    ap.add_argument("--subjects")
-    ap.add_argument("--format", choices=["json"], default="json")
-    a = ap.parse_args(argv)
-    rb, _, _ = load(a.rulebook)
-    out = open(a.audit, "w", encoding="utf-8", newline="\n") if a.audit else None
-    try:
-        result = run_parallel(rb, a.events, a.workers, subjects=a.subjects, as_of=a.as_of, audit_stream=out)
-    finally:
-        if out is not None:
-            out.close()
-    sys.stdout.write(result_json(result))
-
-
-if __name__ == "__main__":
-    main()

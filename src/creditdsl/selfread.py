@@ -42,7 +42,7 @@ import msgspec
 from .events import Event, InvalidLine, content_digest, parse_event
 from .expressions import decimal_context
 from .interpreter import DUPLICATE, INVALID, LATER, Runner, _subjects, instant_code
-from .parallel import _KeyedWriter, partition, summary_total
+from .parallel import _KeyedWriter, gather, partition, summary_total
 from .plan import Plan
 from .results import RunResult
 from .state import DUPLICATE as SEEN_DUPLICATE
@@ -227,14 +227,7 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
             as_of = latest[1]
         for conn in conns:
             conn.send_bytes(pickle.dumps(as_of))
-        parts = []
-        for i, conn in enumerate(conns):
-            msg = pickle.loads(conn.recv_bytes())
-            if msg[0] == "error":
-                raise RuntimeError(f"worker {i} failed: {msg[1]}")
-            parts.append(msg)
-        for p in procs:
-            p.join()
+        parts = gather(conns, procs)
         if audit_stream is not None:
             _merge(paths, audit_stream)
     finally:
