@@ -189,9 +189,8 @@ def period_warnings(rulebook: m.Rulebook, events_path: str) -> list[Diagnostic]:
         return []
     from datetime import datetime, time, timedelta
 
-    import msgspec
-
     from .events import _parse_at
+    from .timeline import _at_only
     from .values import localize, zone
 
     tz = zone(rulebook.timezone)
@@ -200,10 +199,7 @@ def period_warnings(rulebook: m.Rulebook, events_path: str) -> list[Diagnostic]:
     before = after = 0
     first = last = None
 
-    class At(msgspec.Struct):
-        at: str
-
-    decode = msgspec.json.Decoder(At).decode
+    decode = _at_only.decode  # reads `at` alone, as the timeline's sortedness scan does
     with open(events_path, "rb") as fh:
         for raw in fh:
             try:
