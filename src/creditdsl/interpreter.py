@@ -43,8 +43,8 @@ from .events import Event, InvalidLine, Subject, content_digest, fast_event, par
 from .expressions import Skip, decimal_context
 from .plan import CompiledRule, Plan, compile_plan, signed
 from .results import LINE_OUTCOMES, RANK, Decision, RunResult, SubjectResult, Summary, _balances as _bal_text, _q, quote
-from .state import DIRTY, NEW, SubjectState, period_counter, seen_check
-from .state import DUPLICATE as SEEN_DUPLICATE
+from .state import DIRTY, NEW, SubjectState, digest_token, line_token, period_counter, seen_check, seen_lookup, token_offset
+from .state import CONFLICT, DUPLICATE as SEEN_DUPLICATE
 from .timeline import Spool, scan_sorted
 from .agenda import Agenda, instant_code  # noqa: F401 - instant_code: parallel.py
 from .values import ValueError_, localize, parse_datetime, period_key
@@ -124,6 +124,7 @@ class Runner(Agenda):
         self.idx = 0
         self.origins: dict[int, str] = {}
         self.warn_pos: list[str] = []
+        self.log_path: str | None = None  # the log file whose byte offsets line tokens name
 
     def position(self, pos: str) -> None:
         """Keyed mode: the work now running is at ``pos`` (parallel.py defines the encoding)."""
@@ -151,6 +152,23 @@ class Runner(Agenda):
             self.seq, line, at, event, subject, None if rule is None else rule.name, outcome, reason,
             span=None if rule is None else rule.span, **kw,
         ))
+
+    def line_digest(self, offset: int) -> bytes:
+        """The content digest of the event line at byte ``offset`` of the log being read
+        (a line token of the duplicate memory, see state.seen_lookup)."""
+        with open(self.log_path, "rb") as fh:
+            fh.seek(offset)
+            item = parse_event(fh.readline().strip(), 0, self.tz)
+        return content_digest(item.fields)
+
+    def same_content(self, prior: bytes, item: Event) -> int:
+        """A repeated id: SEEN_DUPLICATE if ``item`` has the content of the first line (whose
+        token is ``prior``), else CONFLICT."""
+        mine = digest_token(content_digest(item.fields))
+        offset = token_offset(prior)
+        if offset is not None:
+            prior = digest_token(self.line_digest(offset))
+        return SEEN_DUPLICATE if prior == mine else CONFLICT
 
     def line_outcome(self, outcome: str) -> None:
         self.summary.count(outcome)
@@ -552,10 +570,13 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
     event = runner.event
     latest: Event | None = None
     latest_key = _MIN
-    number = last = 0
+    number = last = offset = 0
+    runner.log_path = path
     with open(path, "rb") as fh:
         for raw in fh:
             number += 1
+            start = offset
+            offset += len(raw)
             item = fast_event(raw, number, tz)
             if item is None:
                 stripped = raw.strip()
@@ -575,7 +596,9 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
                 state(item.subject)  # named by a valid event: it appears (§11)
                 fold((key, number, LATER, item))
                 continue
-            seen = seen_check(state(item.subject).seen, item.id, content_digest(item.fields))
+            token = line_token(start) or digest_token(content_digest(item.fields))
+            prior = seen_lookup(state(item.subject).seen, item.id, token)
+            seen = NEW if prior is None else runner.same_content(prior, item)
             if seen == NEW:
                 if latest is None or key > latest_key:
                     latest, latest_key = item, key

@@ -33,7 +33,7 @@ from typing import Any
 from .schedule import DEADLINE, REVERT
 from .diagnostics import CreditDslError, error
 from .events import Event, parse_event
-from .state import seen_from_ids
+from .state import normalized, resolve_tokens, seen_from_ids
 from .results import LINE_OUTCOMES, dumps
 
 FORMAT = "creditdsl-state"
@@ -76,6 +76,8 @@ def dump(runner: Any, as_of: datetime | None, line_offset: int) -> dict:
     subjects = []
     for sid in sorted(runner.states):
         st = runner.states[sid]
+        if runner.log_path is not None:  # line tokens name lines of this run's log only
+            resolve_tokens(st.seen, runner.line_digest)
         subjects.append({
             "id": st.id,
             "fields": dumps(st.fields),
@@ -158,7 +160,7 @@ def restore(runner: Any, data: dict) -> tuple[datetime | None, int]:
             st.caps = {tuple(int(p) for p in k.split(",")): _uncell(v) for k, v in s["caps"].items()}
             st.hist = {k: [_pt(x) for x in v] for k, v in s["hist"].items()}
             seen = s["seen"]
-            st.seen = bytearray.fromhex(seen) if type(seen) is str else seen_from_ids(
+            st.seen = normalized(bytearray.fromhex(seen)) if type(seen) is str else seen_from_ids(
                 {k: bytes.fromhex(v) for k, v in seen.items()})
             st.pending = {int(k): set(v) for k, v in s["pending"].items()}
             st.trig = s["trig"]

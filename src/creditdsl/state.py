@@ -23,10 +23,11 @@ so everything a decision reads lives here:
 from __future__ import annotations
 
 import hashlib
+import struct
 from bisect import bisect_right
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 DIRTY = -2
 
@@ -104,26 +105,76 @@ def period_counter(counters: dict, key: Any, period_key: Any) -> list:
 NEW, DUPLICATE, CONFLICT = 0, 1, 2
 _RECORD = 24
 _blake = hashlib.blake2b
+_LINE_TAG = b"\xff\xff\xff"  # a token that names a line of the log by its byte offset
+_LINE_LIMIT = 1 << 40
+_pack = struct.Struct(">Q").pack
+_LINE_BITS = 0xFFFFFF << 40
 
 
-def seen_check(seen: bytearray, event_id: str, digest: bytes) -> int:
-    """Register an event id of one subject with its content digest, or compare with the first.
+def digest_token(digest: bytes) -> bytes:
+    """The 8-byte token of a content digest: its first 64 bits, never starting like a line
+    token (a digest starting ff ff ff has its third byte made fe: 2**-24 of digests lose
+    one bit)."""
+    token = digest[:8]
+    return _LINE_TAG[:2] + b"\xfe" + token[3:] if token[:3] == _LINE_TAG else token
 
-    ``seen`` holds one 24-byte record per id: a 128-bit blake2b hash of the id, then the
-    first 64 bits of the content digest (events.content_digest). Returns NEW (registered
-    now), DUPLICATE (same id, same digest) or CONFLICT (same id, other content). Bounds: two
-    different ids of one subject share a hash with probability below m**2 / 2**129 for m ids
-    (10**-20 for a billion ids); a repeated id with other content passes for a duplicate
-    with probability 2**-64."""
+
+def line_token(offset: int) -> bytes | None:
+    """The token naming the line at byte ``offset`` of the log being read (None past 1 TB)."""
+    return _pack(_LINE_BITS | offset) if offset < _LINE_LIMIT else None
+
+
+def token_offset(token: bytes) -> int | None:
+    """The byte offset a line token names (None: a digest token)."""
+    return int.from_bytes(token[3:], "big") if token[:3] == _LINE_TAG else None
+
+
+def seen_lookup(seen: bytearray, event_id: str, token: bytes) -> bytes | None:
+    """Register an event id of one subject with its token (None), or give the first one's.
+
+    ``seen`` holds one 24-byte record per id: a 128-bit blake2b hash of the id, then an
+    8-byte token: the first 64 bits of the content digest (events.content_digest, see
+    :func:`digest_token`), or, while a log file is read, the byte offset of the id's first
+    line (:func:`line_token`): that line's digest is computed only if the id comes again
+    (``interpreter``), and before the state is saved (:func:`resolve_tokens`). Bounds: two
+    different ids of one subject share a hash with probability below m**2 / 2**129 for m
+    ids (10**-20 for a billion ids); a repeated id with other content passes for a
+    duplicate with probability 2**-64 (2**-63 for the 2**-24 of digests with a lost bit)."""
     key = _blake(event_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
     pos = seen.find(key)
     while pos >= 0 and pos % _RECORD:
         pos = seen.find(key, pos + 1)
     if pos < 0:
-        seen += key
-        seen += digest[:8]
+        seen += key + token
+        return None
+    return bytes(seen[pos + 16:pos + _RECORD])
+
+
+def seen_check(seen: bytearray, event_id: str, digest: bytes) -> int:
+    """Register an event id of one subject with its content digest, or compare with the first
+    (whose token must be a digest token): NEW, DUPLICATE (same digest) or CONFLICT."""
+    token = digest_token(digest)
+    prior = seen_lookup(seen, event_id, token)
+    if prior is None:
         return NEW
-    return DUPLICATE if seen[pos + 16:pos + _RECORD] == digest[:8] else CONFLICT
+    return DUPLICATE if prior == token else CONFLICT
+
+
+def resolve_tokens(seen: bytearray, digest_at: Callable[[int], bytes]) -> None:
+    """Replace every line token of ``seen`` by the digest token of the line it names."""
+    for pos in range(16, len(seen), _RECORD):
+        offset = token_offset(seen[pos:pos + 8])
+        if offset is not None:
+            seen[pos:pos + 8] = digest_token(digest_at(offset))
+
+
+def normalized(seen: bytearray) -> bytearray:
+    """``seen`` read from a state file: tokens are digests (one written before digest_token
+    existed may start like a line token; it is made a digest token)."""
+    for pos in range(16, len(seen), _RECORD):
+        if seen[pos:pos + 3] == _LINE_TAG:
+            seen[pos + 2] = 0xFE
+    return seen
 
 
 def seen_from_ids(ids: dict[str, bytes]) -> bytearray:
