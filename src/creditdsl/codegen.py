@@ -164,7 +164,7 @@ def _type_function(src: _Src, plan: Any, rules: tuple, etype: str) -> None:  # n
     src("S = R.summary")
     src("bal = st.bal")
     src("if F is not None:")
-    src("    H = " + _fline(['"line": ', _X("ev.line"), ', "at": "', _X("ev.at.isoformat()"), '", "event": ',
+    src("    H = " + _fline(['"line": ', _X("ev.line"), ', "at": "', _X("ev.at_text()"), '", "event": ',
                             _X("QN(ev.id)"), ', "subject": ', _X("QG(st.id) or Q(st.id)"), ', "rule": ']))
     src("best = -1")
     src("deferred = False")

@@ -53,9 +53,10 @@ _fast = msgspec.json.Decoder(float_hook=Decimal)
 _REQUIRED = ("id", "subject", "type", "at")
 
 
-@dataclass(slots=True, eq=False)
-class Event:
-    """A valid event line. ``fields`` is the whole decoded object (``event.FIELD``)."""
+class Event(msgspec.Struct, eq=False):
+    """A valid event line. ``fields`` is the whole decoded object (``event.FIELD``).
+
+    A msgspec Struct rather than a dataclass: built once per line, and its constructor is C."""
 
     line: int
     id: str
@@ -65,6 +66,11 @@ class Event:
     key: datetime  # the same instant in UTC (ordering key)
     evidence: tuple[str, ...]
     fields: dict
+    text: str | None = None  # ``at`` as written, when that is at.isoformat() (audit lines)
+
+    def at_text(self) -> str:
+        """``at.isoformat()``, without formatting it again when the line had that text."""
+        return self.text or self.at.isoformat()
 
 
 @dataclass(slots=True, eq=False)
@@ -285,21 +291,19 @@ def fast_event(raw: bytes, line: int, tz: tzinfo) -> Event | None:
     """The common line, read with as few steps as possible; None: ask :func:`_parse_event`.
 
     Vouches for a line with no backslash, string `id`/`subject`/`type`, an `at` in the form
-    ``2018-07-03T10:00:00+08:00`` and no other colon than the at's three and those
-    right after a quote, when the ``":`` sequences are as many as the decoded top-level
-    keys. Why that proves there was no duplicate key: every colon outside the `at`
-    value follows a quote, so no key has whitespace before its colon and every key's
-    colon is one ``":``; nested keys and ``":`` inside strings only add to the count; a
-    duplicate takes one key from the decoded count. Same Event as _parse_event gives."""
-    colons = raw.count(b":")
-    keys = raw.count(b'":')
-    if colons - keys != 3 or b"\\" in raw or len(raw) > MAX_LINE_BYTES:
+    ``2018-07-03T10:00:00+08:00`` and as many colons as decoded top-level keys plus the
+    at's three. Why that proves there was no duplicate key: every key in the text has its
+    colon, nested keys and colons inside strings only add to the count, and the at has
+    exactly three; a duplicate takes one key from the decoded count. So equal counts mean
+    every colon is a top-level key's or the at's, and no key was dropped. Same Event as
+    _parse_event gives."""
+    if b"\\" in raw or len(raw) > MAX_LINE_BYTES:
         return None
     try:
         value = _decode(raw)
     except Exception:
         return None
-    if type(value) is not dict or len(value) != keys:
+    if type(value) is not dict or raw.count(b":") != len(value) + 3:
         return None
     ident = value.get("id")
     subject = value.get("subject")
@@ -320,10 +324,15 @@ def fast_event(raw: bytes, line: int, tz: tzinfo) -> Event | None:
     if at_text[4::3] not in _AT_SHAPES or not at_text.isascii():  # characters 4, 7, 10, ..., 22
         return None
     try:
-        at = _fromiso(at_text).astimezone(tz)
+        written = _fromiso(at_text)
     except ValueError:
         return None
-    return Event(line, ident, subject, etype, at, at.astimezone(_UTC), evidence, value)
+    at = written.astimezone(tz)
+    # the same wall clock (day, hour, minute, second) means the same offset: the text is at's
+    same = at.second == written.second and at.minute == written.minute and at.hour == written.hour \
+        and at.day == written.day
+    return Event(line, ident, subject, etype, at, written.astimezone(_UTC), evidence, value,
+                 at_text if same else None)
 
 
 _decode = _fast.decode

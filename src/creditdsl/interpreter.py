@@ -324,7 +324,7 @@ class Runner(Agenda):
             t = plan.tier_index(st)
             t = "null" if t < 0 else _q(plan.tier_names[t])
             self.seq += 1
-            raw('{"seq": ' + str(self.seq) + ', "line": ' + str(ev.line) + ', "at": "' + ev.at.isoformat() + '", "event": ' + quote(ev.id)
+            raw('{"seq": ' + str(self.seq) + ', "line": ' + str(ev.line) + ', "at": "' + ev.at_text() + '", "event": ' + quote(ev.id)
                 + ', "subject": ' + _q(st.id) + ', "rule": null, "outcome": "unmatched", "reason": ' + _q(reason)
                 + ', "changes": {}, "before": ' + bt + ', "after": ' + bt + ', "tier_before": ' + t
                 + ', "tier_after": ' + t + "}")
@@ -568,6 +568,10 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
     agenda = runner.agenda
     state = runner.state
     event = runner.event
+    states = runner.states
+    plan = runner.plan
+    simple = not (runner.keyed or plan.resets or plan.triggers)
+    fast_of = runner.fast.get
     latest: Event | None = None
     latest_key = _MIN
     number = last = offset = 0
@@ -596,15 +600,21 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
                 state(item.subject)  # named by a valid event: it appears (§11)
                 fold((key, number, LATER, item))
                 continue
+            st = states.get(item.subject) or state(item.subject)
             token = line_token(start) or digest_token(content_digest(item.fields))
-            prior = seen_lookup(state(item.subject).seen, item.id, token)
+            prior = seen_lookup(st.seen, item.id, token)
             seen = NEW if prior is None else runner.same_content(prior, item)
             if seen == NEW:
-                if latest is None or key > latest_key:
+                if key > latest_key or latest is None:
                     latest, latest_key = item, key
                 if agenda and agenda[0][:2] <= (key, 0):
                     runner.run_agenda((key, 0))
-                event(item)
+                fast = simple and fast_of(item.type)
+                if fast and runner.started:  # Runner.event's common case, inlined
+                    st.now = item.at
+                    fast(runner, st, item)
+                else:
+                    event(item)
             elif seen == SEEN_DUPLICATE:
                 fold((None, number, DUPLICATE, item))
             else:

@@ -53,6 +53,7 @@ def _same(raw: bytes) -> None:
     for name in ("line", "id", "subject", "type", "at", "key", "evidence", "fields"):
         assert getattr(fast, name) == getattr(slow, name), (raw, name)
     assert fast.at.tzinfo is slow.at.tzinfo and fast.at.isoformat() == slow.at.isoformat()
+    assert fast.at_text() == slow.at_text() == slow.at.isoformat()  # the audit's `at`
     assert json.dumps(fast.fields, default=str) == json.dumps(slow.fields, default=str)
 
 
@@ -60,6 +61,22 @@ def test_tricky_lines():
     for raw in TRICKY:
         _same(raw)
         assert type(parse_event(raw, 3, TZ)) is type(_parse_event(raw, 3, TZ))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=__import__("datetime").datetime(1900, 1, 1)), st.integers(-14 * 60, 14 * 60),
+       st.sampled_from(["Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata"]))
+def test_the_written_at_is_reused_only_when_it_is_the_local_text(moment, minutes, zone_name):
+    """A line's `at` text stands for at.isoformat() in the audit only when the rulebook's
+    zone has the line's offset at that instant (a same-looking wall clock is not enough
+    when offsets differ by seconds or a day)."""
+    sign = "+" if minutes >= 0 else "-"
+    text = moment.replace(microsecond=0).isoformat() + f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    raw = json.dumps({"id": "e1", "subject": "p", "type": "x", "at": text}).encode()
+    ev = fast_event(raw, 1, zone(zone_name))
+    if ev is not None:
+        assert ev.at_text() == ev.at.isoformat()
+        assert (ev.text is not None) == (ev.at.isoformat() == text)
 
 
 def test_duplicate_keys_are_never_vouched_for():
