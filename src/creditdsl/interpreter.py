@@ -42,7 +42,7 @@ from .diagnostics import CreditDslError, Diagnostic, error
 from .events import Event, InvalidLine, Subject, content_digest, fast_event, parse_event, read_events, read_subjects
 from .expressions import Skip, decimal_context
 from .plan import CompiledRule, Plan, compile_plan, signed
-from .results import LINE_OUTCOMES, RANK, Decision, RunResult, SubjectResult, Summary, _balances as _bal_text, _q, quote
+from .results import LINE_OUTCOMES, RANK, Decision, RunResult, SubjectResult, Summary, _balances as _bal_text, _q, decision_text, quote
 from .state import DIRTY, NEW, SubjectState, digest_token, line_token, period_counter, seen_check, seen_lookup, token_offset
 from .state import CONFLICT, DUPLICATE as SEEN_DUPLICATE
 from .timeline import Spool, scan_sorted
@@ -148,6 +148,11 @@ class Runner(Agenda):
     def emit(self, line: int | None, at: datetime | None, event: str | None, subject: str | None,
              rule: CompiledRule | None, outcome: str, reason: str | None, **kw: Any) -> None:
         self.seq += 1
+        raw = self.raw
+        if raw is not None:  # the sink takes lines: no Decision record (its line is the same)
+            raw(decision_text(self.plan.ledger_quoted, self.seq, line, at, event, subject,
+                              None if rule is None else rule.name, outcome, reason, **kw))
+            return
         self.audit(Decision(
             self.seq, line, at, event, subject, None if rule is None else rule.name, outcome, reason,
             span=None if rule is None else rule.span, **kw,

@@ -200,35 +200,41 @@ def _balances(names: tuple[str, ...], values: tuple | None) -> str:
 
 def decision_json(d: Decision, ledger_names: tuple[str, ...]) -> str:
     """One audit line; ``ledger_names`` are the JSON-quoted ledger names in order."""
-    changes = d.changes
+    return decision_text(ledger_names, d.seq, d.line, d.at, d.event, d.subject, d.rule, d.outcome, d.reason,
+                         d.changes, d.before, d.after, d.tier_before, d.tier_after, d.fine, d.listed, d.unlisted)
+
+
+def decision_text(ledger_names: tuple[str, ...], seq: int, line: int | None, at: datetime | None,
+                  event: str | None, subject: str | None, rule: str | None, outcome: str, reason: str | None,
+                  changes: tuple | None = None, before: tuple | None = None, after: tuple | None = None,
+                  tier_before: str | None = None, tier_after: str | None = None, fine: Decimal | None = None,
+                  listed: tuple = (), unlisted: tuple = ()) -> str:
+    """decision_json of the Decision these arguments make, without making it (Runner.emit)."""
     if changes is None:
         changes_text = "null"
     elif not changes:
         changes_text = "{}"
     else:
         changes_text = "{" + ", ".join([_q(n) + ": " + _n(v) for n, v in changes]) + "}"
-    before = d.before
     before_text = _balances(ledger_names, before)
-    after_text = before_text if d.after is before else _balances(ledger_names, d.after)
-    at = d.at
-    line = d.line
+    after_text = before_text if after is before else _balances(ledger_names, after)
     parts = [
-        '{"seq": ', str(d.seq), ', "line": ', "null" if line is None else str(line),
+        '{"seq": ', str(seq), ', "line": ', "null" if line is None else str(line),
         ', "at": ', "null" if at is None else '"' + at.isoformat() + '"',
-        ', "event": ', "null" if d.event is None else _q(d.event),
-        ', "subject": ', "null" if d.subject is None else _q(d.subject),
-        ', "rule": ', "null" if d.rule is None else _q(d.rule),
-        ', "outcome": "', d.outcome, '", "reason": ', "null" if d.reason is None else _q(d.reason),
+        ', "event": ', "null" if event is None else _q(event),
+        ', "subject": ', "null" if subject is None else _q(subject),
+        ', "rule": ', "null" if rule is None else _q(rule),
+        ', "outcome": "', outcome, '", "reason": ', "null" if reason is None else _q(reason),
         ', "changes": ', changes_text, ', "before": ', before_text, ', "after": ', after_text,
-        ', "tier_before": ', "null" if d.tier_before is None else _q(d.tier_before),
-        ', "tier_after": ', "null" if d.tier_after is None else _q(d.tier_after),
+        ', "tier_before": ', "null" if tier_before is None else _q(tier_before),
+        ', "tier_after": ', "null" if tier_after is None else _q(tier_after),
     ]
-    if d.fine is not None:
-        parts.append(', "fine": ' + _n(d.fine))
-    if d.listed:
-        parts.append(', "listed": [' + ", ".join([_q(x) for x in d.listed]) + "]")
-    if d.unlisted:
-        parts.append(', "unlisted": [' + ", ".join([_q(x) for x in d.unlisted]) + "]")
+    if fine is not None:
+        parts.append(', "fine": ' + _n(fine))
+    if listed:
+        parts.append(', "listed": [' + ", ".join([_q(x) for x in listed]) + "]")
+    if unlisted:
+        parts.append(', "unlisted": [' + ", ".join([_q(x) for x in unlisted]) + "]")
     parts.append("}")
     return "".join(parts)
 

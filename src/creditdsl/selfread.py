@@ -194,11 +194,11 @@ def _passive(runner: Runner, passive_out: Any, keyed: Any, kind: int, item: Any)
         runner.passive(kind, item)
         return
     passive_out.line = item.line
-    runner.audit = passive_out
+    runner.audit, runner.raw = passive_out, None  # Runner.emit writes to runner.raw when set
     try:
         runner.passive(kind, item)
     finally:
-        runner.audit = keyed
+        runner.audit, runner.raw = keyed, keyed.raw
 
 
 def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: Any, as_of_key: Any,
