@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import IO, Any, Iterable
+from typing import IO, Any, Iterable, Iterator
 
 from .diagnostics import Diagnostic
 from .source import Span
@@ -369,7 +369,13 @@ class RunResult:
 def result_json(result: RunResult, indent: int | None = None) -> str:
     if indent is not None:
         return dumps(result.to_json(), indent) + "\n"
-    # the same text as dumps(result.to_json()), one subject at a time (no dict per subject)
+    return "".join(result_json_chunks(result))
+
+
+def result_json_chunks(result: RunResult, per_chunk: int = 2048) -> Iterator[str]:
+    """The text of result_json(result) in pieces of ``per_chunk`` subjects, for writing as it
+    is made (a city's result is tens of megabytes): the same text as dumps(result.to_json()),
+    one subject at a time (no dict per subject)."""
     head = dumps({"rulebook": result.rulebook, "as_of": None if result.as_of is None else result.as_of.isoformat()})
     names: dict[str, str] = {}
     parts = [head[:-1], ', "subjects": [']
@@ -380,8 +386,11 @@ def result_json(result: RunResult, indent: int | None = None) -> str:
             + '}, "tier": ' + ("null" if s.tier is None else _str(s.tier)) + ', "fines": ' + _n(s.fines)
             + ', "lists": ' + _labels_json(s.lists) + ', "sanctions": ' + _labels_json(s.sanctions)
             + ', "privileges": ' + _labels_json(s.privileges) + "}")
+        if len(parts) >= per_chunk:
+            yield "".join(parts)
+            parts = []
     parts.append('], "summary": ' + dumps(result.summary.to_json()) + "}\n")
-    return "".join(parts)
+    yield "".join(parts)
 
 
 def _labels_json(labels: tuple[str, ...]) -> str:

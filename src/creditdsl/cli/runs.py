@@ -14,6 +14,7 @@ from ..render import (
     make_console,
     render_invalid_lines,
     render_json,
+    write_json_chunks,
     render_messages,
     render_run,
     to_json_text,
@@ -74,7 +75,7 @@ def run(
     interrupted run (Ctrl-C, exit 130) leaves none of them behind.
     """
     from .. import interpreter
-    from ..results import AuditWriter, result_json
+    from ..results import AuditWriter, result_json_chunks
 
     missing = [
         d for d in (_unreadable(events, "events file"), _unreadable(subjects, "subjects file") if subjects else None) if d
@@ -141,7 +142,7 @@ def run(
             _report(run_warnings, sources, subject=rulebook, verb="run", max_errors=max_errors)
         out = make_console(file=opened["output"], width=_out().width, color=False) if "output" in opened else _out()
         if format is RunFormat.json:
-            render_json(result_json(result), out)
+            write_json_chunks(result_json_chunks(result), out)
         else:
             render_run(result.to_json(), out)
         if "state" in opened:

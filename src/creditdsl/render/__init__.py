@@ -20,7 +20,7 @@ from .diagnostics import (
 )
 from .explain import explain_html, explain_json, explain_text, statements_csv, statements_json, statements_text
 from .html import comparison_html
-from .jsontext import render_json, to_json_text
+from .jsontext import render_json, to_json_text, write_json_chunks
 from .tables import format_number, render_run, render_test_report, write_text
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "render_run",
     "render_test_report",
     "render_json",
+    "write_json_chunks",
     "render_invalid_lines",
     "render_messages",
     "render_internal_error",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from rich.console import Console
 
@@ -76,3 +76,11 @@ def render_json(doc: Any, console: Console, *, indent: int | None = 2) -> None:
     console.out(text.rstrip("\n"), highlight=False)
 
 
+def write_json_chunks(chunks: Iterable[str], console: Console) -> None:
+    """Write JSON text already made in pieces (results.result_json_chunks) straight to the
+    console's file as each piece comes: a document of tens of megabytes is never held
+    whole, nor passed through rich. The text must end with a newline."""
+    console.file.flush()
+    write = console.file.write
+    for chunk in chunks:
+        write(chunk)
