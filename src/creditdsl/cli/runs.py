@@ -13,7 +13,6 @@ from ..outputs import atomic_output
 from ..render import (
     make_console,
     render_invalid_lines,
-    render_json,
     write_json_chunks,
     render_messages,
     render_run,
