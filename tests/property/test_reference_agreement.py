@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from hypothesis import given, note, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 from propcommon import dump_event, event_dicts, examples
 from reference import reference_run
@@ -273,8 +273,25 @@ def test_agreement_issue3_features(text, lines, as_of):
     compare(load(text), lines, [{"id": "c", "kind": "company"}, {"id": "q"}], as_of)
 
 
+ZERO_FINE = """rulebook: generated
+timezone: UTC
+currency: yuan
+ledgers:
+  credit:
+    start: 0
+tiers:
+  C: credit < 5
+rules:
+  rule 0:
+    on: littering
+    fine: event.amount yuan
+"""
+
+
 @settings(max_examples=examples(60))
 @given(rulebook_text(time=True), log(), st.sampled_from([None, "2020-02-15", "2020-06-01", "2021-01-01"]))
+@example(ZERO_FINE, ['{"id": "e1", "subject": "a", "type": "littering", "at": "2020-01-01T00:00:00", "amount": 0}'],
+         None)  # found by this test: a zero fine is still written (the reference dropped it)
 def test_agreement_time_features(text, lines, as_of):
     note(text)
     compare(load(text), lines, [{"id": "c", "kind": "company"}], as_of)

@@ -384,7 +384,8 @@ class Fold:
         record = {"line": line, "at": at.isoformat(), "event": None if ev is None else ev["id"],
                   "subject": self.subject, "rule": rule, "outcome": outcome, "changes": changes,
                   "before": before, "after": after, "tier_before": tier_before, "tier_after": tier_after}
-        record.update({k: v for k, v in extra.items() if v})
+        # a fine is written even when it is zero (a fine rule took the event); lists when not empty
+        record.update({k: v for k, v in extra.items() if (v is not None if k == "fine" else v)})
         self.decisions.append(record)
 
     def schedule(self, when: datetime, phase: int, kind: str, payload: Any) -> None:
