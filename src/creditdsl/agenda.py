@@ -81,10 +81,8 @@ class Agenda:
         st.now = at
         if kind == REVERT:
             _sid, index, amount, rule_index, line, event_id, since, why = payload
-            pending = st.pending.get(index)
-            if not pending or token not in pending:
+            if st.pending.pop(token, None) is None:
                 return  # cancelled by a reset
-            pending.discard(token)
             r = plan.all_rules[rule_index]
             before = tuple(st.bal)
             tier_before = plan.tier_name(st) if self.audit is not None else None
@@ -161,11 +159,10 @@ class Agenda:
 
     def reset(self, st: SubjectState, index: int, at: datetime, why: str) -> None:
         start = self.plan.starts[index]
-        pending = st._pending  # not st.pending: that would give every subject a dict
-        if st.bal[index] == start and not (pending and pending.get(index)):
+        if st.bal[index] == start and not st.has_pending(index):
             return
         st.now = at
-        st.pending.pop(index, None)
+        st.drop_pending(index)
         before = tuple(st.bal)
         tier_before = self.plan.tier_name(st) if self.audit is not None else None
         old = st.bal[index]

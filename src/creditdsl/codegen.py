@@ -165,7 +165,7 @@ def _type_function(src: _Src, plan: Any, rules: tuple, etype: str) -> None:  # n
     src("bal = st.bal")
     src("if F is not None:")
     src("    H = " + _fline(['"line": ', _X("ev.line"), ', "at": "', _X("ev.at_text()"), '", "event": ',
-                            _X("QN(ev.id)"), ', "subject": ', _X("QG(st.id) or Q(st.id)"), ', "rule": ']))
+                            _X("QN(ev.id)"), ', "subject": ', _X("QN(st.id)"), ', "rule": ']))
     src("best = -1")
     src("deferred = False")
     if any(r.group is not None for r in rules):
@@ -414,24 +414,24 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
             why = f"for {lasting}" if duration is not None else f"expire: {lasting}"
             src(f"if p{k}:")
             src(f"    token = R.push({LA}.add(ev.at), 0, REVERT, (st.id, {index}, p{k}, {r.index}, ev.line, ev.id, ev.at, {why!r}))")
-            src(f"    st.pending.setdefault({index}, set()).add(token)")
+            src(f"    st.pending[token] = {index}")
     if r.fine is not None:
         src("st.fines += fine")
     if r.tier_cap >= 0:
         if r.tier_cap_for is not None:
             TF = src.const(r.tier_cap_for, "D")
             src(f"token = R.push({TF}.add(ev.at), 0, TCAP_END, (st.id, {r.index}, ev.line, ev.id))")
-            src(f"st.tcaps[token] = {r.tier_cap}")
+            src(f"st.own_tcaps()[token] = {r.tier_cap}")
         else:
             src(f"if {r.tier_cap} > st.cap:")
             src(f"    st.cap = {r.tier_cap}")
     for name in r.list:
         term = plan.list_terms.get(name)
         if term is None:
-            src(f"st.lists[{name!r}] = None")
+            src(f"st.own_lists()[{name!r}] = None")
         else:
             TM = src.const(term, "D")
-            src(f"st.lists[{name!r}] = R.push({TM}.add(ev.at), 0, LIST_END, (st.id, {name!r}, {r.index}, ev.line, ev.id))")
+            src(f"st.own_lists()[{name!r}] = R.push({TM}.add(ev.at), 0, LIST_END, (st.id, {name!r}, {r.index}, ev.line, ev.id))")
     if r.unlist:
         src(f"gone = tuple(n for n in {tuple(r.unlist)!r} if n in st.lists)")
         src("for n in gone:")

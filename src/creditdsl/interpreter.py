@@ -330,7 +330,7 @@ class Runner(Agenda):
             t = "null" if t < 0 else _q(plan.tier_names[t])
             self.seq += 1
             raw('{"seq": ' + str(self.seq) + ', "line": ' + str(ev.line) + ', "at": "' + ev.at_text() + '", "event": ' + quote(ev.id)
-                + ', "subject": ' + _q(st.id) + ', "rule": null, "outcome": "unmatched", "reason": ' + _q(reason)
+                + ', "subject": ' + quote(st.id) + ', "rule": null, "outcome": "unmatched", "reason": ' + _q(reason)
                 + ', "changes": {}, "before": ' + bt + ', "after": ' + bt + ', "tier_before": ' + t
                 + ', "tier_after": ' + t + "}")
             return
@@ -437,7 +437,7 @@ class Runner(Agenda):
             old = bal[index]
             if amount is None:
                 new = plan.starts[index]
-                st.pending.pop(index, None)  # a reset cancels the ledger's pending reverts
+                st.drop_pending(index)  # a reset cancels the ledger's pending reverts
             else:
                 new = old + amount
                 lo = floors[index]
@@ -462,14 +462,14 @@ class Runner(Agenda):
                     token = self.push(lasting.add(at), 0, REVERT,
                                       (st.id, index, applied, r.index, line, event_id, at,
                                        f"for {lasting}" if duration is not None else f"expire: {lasting}"))
-                    st.pending.setdefault(index, set()).add(token)
+                    st.pending[token] = index
             changes.append((plan.ledger_names[index], applied))
         if fine is not None:
             st.fines += fine
         if r.tier_cap >= 0:
             if r.tier_cap_for is not None:
                 token = self.push(r.tier_cap_for.add(at), 0, TCAP_END, (st.id, r.index, line, event_id))
-                st.tcaps[token] = r.tier_cap
+                st.own_tcaps()[token] = r.tier_cap
             elif r.tier_cap > st.cap:
                 st.cap = r.tier_cap
         listed: tuple = ()
@@ -478,7 +478,7 @@ class Runner(Agenda):
             terms = plan.list_terms
             for name in r.list:
                 term = terms.get(name)
-                st.lists[name] = None if term is None else self.push(
+                st.own_lists()[name] = None if term is None else self.push(
                     term.add(at), 0, LIST_END, (st.id, name, r.index, line, event_id))
             listed = r.list
         if r.unlist:

@@ -221,8 +221,8 @@ def decision_text(ledger_names: tuple[str, ...], seq: int, line: int | None, at:
     parts = [
         '{"seq": ', str(seq), ', "line": ', "null" if line is None else str(line),
         ', "at": ', "null" if at is None else '"' + at.isoformat() + '"',
-        ', "event": ', "null" if event is None else _q(event),
-        ', "subject": ', "null" if subject is None else _q(subject),
+        ', "event": ', "null" if event is None else quote(event),
+        ', "subject": ', "null" if subject is None else quote(subject),
         ', "rule": ', "null" if rule is None else _q(rule),
         ', "outcome": "', outcome, '", "reason": ', "null" if reason is None else _q(reason),
         ', "changes": ', changes_text, ', "before": ', before_text, ', "after": ', after_text,

@@ -71,6 +71,14 @@ def _event_payload(ev: Event) -> dict:
     return {"line": ev.line, "json": dumps(ev.fields)}
 
 
+def _pending_json(pending: dict[int, int]) -> dict[str, list[int]]:
+    """Revert tokens by ledger index (the file's form; indexes and tokens ascending)."""
+    out: dict[str, list[int]] = {}
+    for token, index in sorted(pending.items(), key=lambda p: (p[1], p[0])):
+        out.setdefault(str(index), []).append(token)
+    return out
+
+
 def dump(runner: Any, as_of: datetime | None, line_offset: int) -> dict:
     plan = runner.plan
     subjects = []
@@ -90,7 +98,7 @@ def dump(runner: Any, as_of: datetime | None, line_offset: int) -> dict:
             "caps": {f"{k[0]},{k[1]}": _cell(v) for k, v in st.caps.items()},
             "hist": {k: [_t(x) for x in v] for k, v in st.hist.items()},
             "seen": st.seen.hex(),
-            "pending": {str(k): sorted(v) for k, v in st.pending.items()},
+            "pending": _pending_json(st.pending),
             "trig": st.trig,
             "anniversary": _t(st.anniversary),
             "remedy": {k: [_t(v[0]), v[1]] for k, v in st.remedy.items()},
@@ -162,7 +170,7 @@ def restore(runner: Any, data: dict) -> tuple[datetime | None, int]:
             seen = s["seen"]
             st.seen = normalized(bytearray.fromhex(seen)) if type(seen) is str else seen_from_ids(
                 {k: bytes.fromhex(v) for k, v in seen.items()})
-            st.pending = {int(k): set(v) for k, v in s["pending"].items()}
+            st.pending = {t: int(k) for k, v in s["pending"].items() for t in v}
             st.trig = s["trig"]
             st.anniversary = _pt(s["anniversary"])
             st.remedy = {k: (_pt(v[0]), v[1]) for k, v in s["remedy"].items()}

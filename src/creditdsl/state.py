@@ -7,13 +7,14 @@ so everything a decision reads lives here:
 * ``fines``: total fines (Decimal);
 * ``lists``: list name → membership term token (None: until an ``unlist``);
 * ``cap``: the worst permanent tier cap (an index into ``rulebook.tiers``, -1 = none);
-  ``tcaps``: temporary caps, token → tier index;
+  ``tcaps``: temporary caps, token → tier index; both are a shared read-only empty
+  mapping until written (``own_lists``, ``own_tcaps``);
 * ``limits``: rule index → ``[period_key, count]`` (calendar) or a list of UTC instants
   (rolling ``within``); ``caps``: (rule index, ledger index) → same shapes with totals;
 * ``hist``: event type → sorted UTC instants, kept only for types that ``count()`` reads
   and only as far back as its longest window;
 * ``seen``: the duplicate check's memory (see :func:`seen_check`): 24 bytes per event id;
-* ``pending``: ledger index → set of revert tokens (cancelled by resets);
+* ``pending``: revert token → ledger index (a reset cancels the ledger's tokens);
 * ``trig``: the remembered value of each trigger's condition;
 * ``remedy``: remedy event type → (UTC instant, line) of the latest one (grace);
 * ``now``: the instant of the evaluation in progress (read by ``count()``);
@@ -27,12 +28,14 @@ import struct
 from bisect import bisect_right
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 DIRTY = -2
 
 
 _NO_FIELDS: dict = {}  # shared by subjects without a subjects-file line (never written)
+EMPTY: Mapping = MappingProxyType({})  # lists and tcaps of a subject until written
 _ZERO = Decimal(0)
 
 
@@ -70,15 +73,38 @@ class SubjectState:
         self.fields = fields if fields is not None else _NO_FIELDS
         self.bal = list(starts)
         self.fines = _ZERO
-        self.lists: dict[str, Any] = {}
+        self.lists: Mapping[str, Any] = EMPTY
         self.cap = -1
-        self.tcaps: dict[int, int] = {}
+        self.tcaps: Mapping[int, int] = EMPTY
         self._limits = self._caps = self._hist = self._pending = self._remedy = None
         self.seen = bytearray()
         self.trig: list[bool] | None = None
         self.now: datetime | None = None
         self.tier = DIRTY
         self.anniversary: Any = None  # per ledger with `reset: ... from`: next reset scheduled?
+
+    def own_lists(self) -> dict[str, Any]:
+        """``lists``, to write to."""
+        if self.lists is EMPTY:
+            self.lists = {}
+        return self.lists  # type: ignore[return-value]
+
+    def own_tcaps(self) -> dict[int, int]:
+        """``tcaps``, to write to."""
+        if self.tcaps is EMPTY:
+            self.tcaps = {}
+        return self.tcaps  # type: ignore[return-value]
+
+    def drop_pending(self, index: int) -> None:
+        """A reset of ledger ``index``: its pending reverts are cancelled."""
+        pending = self._pending
+        if pending:
+            for token in [t for t, i in pending.items() if i == index]:
+                del pending[token]
+
+    def has_pending(self, index: int) -> bool:
+        pending = self._pending
+        return bool(pending) and index in pending.values()
 
     def record(self, event_type: str, key: datetime, keep_after: datetime | None) -> None:
         """Remember an event of a type that ``count()`` reads; forget what no window reaches."""

@@ -19,7 +19,7 @@ def evaluate(text: str, fields: str = "", subject: dict | None = None, lists=(),
     fn = compile_expression(expr(text), env)
     st = SubjectState("s", subject or {"kind": "person"}, [Decimal(1000), Decimal(3)])
     for name in lists:
-        st.lists[name] = None
+        st.own_lists()[name] = None
     line = '{"id": "e", "subject": "s", "type": "t", "at": "2021-03-10T12:00:00"' + fields + "}"
     ev = parse_event(line.encode(), 1, TZ)
     st.now = ev.at
