@@ -81,8 +81,11 @@ class Agenda:
         st.now = at
         if kind == REVERT:
             _sid, index, amount, rule_index, line, event_id, since, why = payload
-            if st.pending.pop(token, None) is None:
+            pending = st.pending
+            if pending.pop(token, None) is None:
                 return  # cancelled by a reset
+            if not pending:
+                st.pending = None  # an emptied dict keeps its table: let it go
             r = plan.all_rules[rule_index]
             before = tuple(st.bal)
             tier_before = plan.tier_name(st) if self.audit is not None else None

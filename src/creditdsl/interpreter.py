@@ -618,6 +618,7 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
                 if fast and runner.started:  # Runner.event's common case, inlined
                     st.now = item.at
                     fast(runner, st, item)
+                    st.now = None  # read during the fold only; not keeping the instant alive
                 else:
                     event(item)
             elif seen == SEEN_DUPLICATE:

@@ -224,7 +224,7 @@ def decision_text(ledger_names: tuple[str, ...], seq: int, line: int | None, at:
         ', "event": ', "null" if event is None else quote(event),
         ', "subject": ', "null" if subject is None else quote(subject),
         ', "rule": ', "null" if rule is None else _q(rule),
-        ', "outcome": "', outcome, '", "reason": ', "null" if reason is None else _q(reason),
+        ', "outcome": "', outcome, '", "reason": ', "null" if reason is None else quote(reason),
         ', "changes": ', changes_text, ', "before": ', before_text, ', "after": ', after_text,
         ', "tier_before": ', "null" if tier_before is None else _q(tier_before),
         ', "tier_after": ', "null" if tier_after is None else _q(tier_after),

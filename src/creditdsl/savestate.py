@@ -94,8 +94,8 @@ def dump(runner: Any, as_of: datetime | None, line_offset: int) -> dict:
             "lists": dict(st.lists),
             "cap": st.cap,
             "tcaps": {str(k): v for k, v in st.tcaps.items()},
-            "limits": {str(k): _cell(v) for k, v in st.limits.items()},
-            "caps": {f"{k[0]},{k[1]}": _cell(v) for k, v in st.caps.items()},
+            "limits": {str(k): _cell(v) for k, v in st.limits.items() if type(k) is int},
+            "caps": {f"{k[0]},{k[1]}": _cell(v) for k, v in st.caps.items() if type(k) is tuple},
             "hist": {k: [_t(x) for x in v] for k, v in st.hist.items()},
             "seen": st.seen.hex(),
             "pending": _pending_json(st.pending),
@@ -164,8 +164,9 @@ def restore(runner: Any, data: dict) -> tuple[datetime | None, int]:
             st.lists = dict(s["lists"])
             st.cap = s["cap"]
             st.tcaps = {int(k): v for k, v in s["tcaps"].items()}
-            st.limits = {int(k): _uncell(v) for k, v in s["limits"].items()}
-            st.caps = {tuple(int(p) for p in k.split(",")): _uncell(v) for k, v in s["caps"].items()}
+            counters: dict = {int(k): _uncell(v) for k, v in s["limits"].items()}
+            counters.update({tuple(int(p) for p in k.split(",")): _uncell(v) for k, v in s["caps"].items()})
+            st.limits = counters  # st.caps is the same dict
             st.hist = {k: [_pt(x) for x in v] for k, v in s["hist"].items()}
             seen = s["seen"]
             st.seen = normalized(bytearray.fromhex(seen)) if type(seen) is str else seen_from_ids(

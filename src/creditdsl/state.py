@@ -11,6 +11,7 @@ so everything a decision reads lives here:
   mapping until written (``own_lists``, ``own_tcaps``);
 * ``limits``: rule index → ``[period_key, count]`` (calendar) or a list of UTC instants
   (rolling ``within``); ``caps``: (rule index, ledger index) → same shapes with totals;
+  the two are one dict (their keys never meet);
 * ``hist``: event type → sorted UTC instants, kept only for types that ``count()`` reads
   and only as far back as its longest window;
 * ``seen``: the duplicate check's memory (see :func:`seen_check`): 24 bytes per event id;
@@ -58,12 +59,12 @@ def _lazy(name: str) -> property:
 
 class SubjectState:
     __slots__ = (
-        "id", "fields", "bal", "fines", "lists", "cap", "tcaps", "_limits", "_caps",
+        "id", "fields", "bal", "fines", "lists", "cap", "tcaps", "_limits",
         "_hist", "seen", "_pending", "trig", "now", "tier", "anniversary", "_remedy",
     )
 
     limits = _lazy("limits")
-    caps = _lazy("caps")
+    caps = limits  # one dict: limits are keyed by rule index, caps by (rule index, ledger index)
     hist = _lazy("hist")
     pending = _lazy("pending")
     remedy = _lazy("remedy")  # remedy event type → (utc instant, line) of the latest
@@ -76,7 +77,7 @@ class SubjectState:
         self.lists: Mapping[str, Any] = EMPTY
         self.cap = -1
         self.tcaps: Mapping[int, int] = EMPTY
-        self._limits = self._caps = self._hist = self._pending = self._remedy = None
+        self._limits = self._hist = self._pending = self._remedy = None
         self.seen = bytearray()
         self.trig: list[bool] | None = None
         self.now: datetime | None = None

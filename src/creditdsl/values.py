@@ -210,17 +210,29 @@ def period_start(instant: datetime, period: str) -> datetime:
 
 
 def period_key(instant: datetime, period: str) -> tuple[int, int]:
-    """A hashable key of the calendar period holding ``instant`` (wall-clock, its own zone)."""
-    if period == "day":
-        return (instant.year, instant.timetuple().tm_yday)
-    if period == "week":
-        iso = instant.isocalendar()
-        return (iso[0], iso[1])
+    """A hashable key of the calendar period holding ``instant`` (wall-clock, its own zone).
+
+    Keys are shared: every counter of one period holds the same tuple (memory per subject)."""
     if period == "month":
-        return (instant.year, instant.month)
-    if period == "quarter":
-        return (instant.year, (instant.month - 1) // 3)
-    return (instant.year, 0)
+        key = (instant.year, instant.month)
+    elif period == "day":
+        key = (instant.year, instant.timetuple().tm_yday)
+    elif period == "week":
+        iso = instant.isocalendar()
+        key = (iso[0], iso[1])
+    elif period == "quarter":
+        key = (instant.year, (instant.month - 1) // 3)
+    else:
+        key = (instant.year, 0)
+    shared = _PERIOD_KEYS.get(key)
+    if shared is None:
+        if len(_PERIOD_KEYS) > 100_000:
+            _PERIOD_KEYS.clear()
+        shared = _PERIOD_KEYS[key] = key
+    return shared
+
+
+_PERIOD_KEYS: dict[tuple[int, int], tuple[int, int]] = {}
 
 
 def next_period_start(instant: datetime, period: str) -> datetime:
