@@ -39,14 +39,14 @@ from typing import IO, Any
 
 import msgspec
 
-from .events import Event, InvalidLine, content_digest, parse_event
+from .events import Event, InvalidLine, content_digest, fast_event, parse_event
 from .expressions import decimal_context
 from .interpreter import DUPLICATE, INVALID, LATER, Runner, _subjects, instant_code
 from .parallel import _KeyedWriter, gather, partition, summary_total
 from .plan import Plan
 from .results import RunResult
 from .state import DUPLICATE as SEEN_DUPLICATE
-from .state import NEW, seen_check
+from .state import NEW, digest_token, line_token, seen_lookup
 
 _UTC = timezone.utc
 
@@ -120,17 +120,22 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             latest: Event | None = None
             agenda = runner.agenda
             flushed = False
-            number = 0
+            number = offset = 0
+            runner.log_path = path  # line tokens in the duplicate memory (state.seen_lookup)
             with open(path, "rb") as fh:
                 for raw in fh:
                     number += 1
+                    start = offset
+                    offset += len(raw)
                     own = _owner_of(raw, cache, workers)
                     if own is not None and own != index and runner.started:
                         continue
-                    stripped = raw.strip()
-                    if not stripped:
-                        continue
-                    item = parse_event(stripped, number, tz)
+                    item = fast_event(raw, number, tz)
+                    if item is None:
+                        stripped = raw.strip()
+                        if not stripped:
+                            continue
+                        item = parse_event(stripped, number, tz)
                     valid = type(item) is Event
                     if own is None:
                         own = partition(item.subject, workers) if valid else 0
@@ -155,7 +160,8 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                         runner.passive(LATER, item)
                         continue
                     st = runner.state(item.subject)
-                    seen = seen_check(st.seen, item.id, content_digest(item.fields))
+                    prior = seen_lookup(st.seen, item.id, line_token(start) or digest_token(content_digest(item.fields)))
+                    seen = NEW if prior is None else runner.same_content(prior, item)
                     if seen == NEW:
                         if latest is None or key > latest.key:
                             latest = item
