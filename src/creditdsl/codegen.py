@@ -34,7 +34,7 @@ from .expressions import Skip, decimal_context
 from .plan import signed
 from .results import _n, _num_cache, _q, _str_cache, quote
 from .schedule import LIST_END, REVERT, TCAP_END
-from .state import period_counter
+from .state import counters, period_counter
 from .values import period_key
 
 _DIRTY = -2
@@ -127,7 +127,7 @@ def build(plan: Any) -> dict[str, Callable]:
         src = _Src()
         _type_function(src, plan, rules, etype)
         ns: dict[str, Any] = {
-            "Skip": Skip, "N": _n, "NG": _num_cache.get, "Q": _q, "QG": _str_cache.get, "QN": quote, "Decimal": Decimal, "period_counter": period_counter,
+            "Skip": Skip, "N": _n, "NG": _num_cache.get, "Q": _q, "QG": _str_cache.get, "QN": quote, "Decimal": Decimal, "period_counter": period_counter, "counters": counters,
             "period_key": period_key, "REVERT": REVERT, "LIST_END": LIST_END, "TCAP_END": TCAP_END,
             "signed": signed, "UTC": timezone.utc, "RANK_NAMES": ("unmatched", "skipped", "remedied", "deferred", "applied"),
         }
@@ -249,7 +249,8 @@ def _rule(src: _Src, plan: Any, r: Any, TQ: str, TN: str, TI: str, names: tuple)
     lim = r.limit
     if lim is not None:
         if lim.period is not None:
-            src(f"lcell = period_counter(st.limits, {r.index}, period_key(ev.at, {lim.period!r}))")
+            src(f"lcell = period_counter(st.counts or counters(st, {len(plan.counter_keys)}), "
+                f"{plan.counter_slot[r.index]}, period_key(ev.at, {lim.period!r}))")
             src(f"if lcell[1] >= {lim.count}:")
         else:
             src(f"lcell = R._limit_cell(st, {R}, ev)")
@@ -356,7 +357,8 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
         src(f"pk = period_key(ev.at, {cap.period!r})")
         src("room_left = False")
         for k, (index, _C, _d) in enumerate(amounts):
-            src(f"cc{k} = period_counter(st.caps, ({r.index}, {index}), pk)")
+            src(f"cc{k} = period_counter(st.counts or counters(st, {len(plan.counter_keys)}), "
+                f"{plan.counter_slot[(r.index, index)]}, pk)")
             src(f"room = {CA} - cc{k}[1]")
             src("if room <= 0:")
             src(f"    a{k} = Decimal(0) * a{k}")

@@ -43,7 +43,8 @@ from .events import Event, InvalidLine, Subject, content_digest, fast_event, par
 from .expressions import Skip, decimal_context
 from .plan import CompiledRule, Plan, compile_plan, signed
 from .results import LINE_OUTCOMES, RANK, Decision, RunResult, SubjectResult, Summary, _balances as _bal_text, _q, decision_text, quote
-from .state import DIRTY, NEW, SubjectState, digest_token, line_token, period_counter, seen_check, seen_lookup, token_offset
+from .state import (DIRTY, NEW, SubjectState, counters, digest_token, line_token, period_counter, seen_check, seen_lookup,
+                    token_offset, window)
 from .state import CONFLICT, DUPLICATE as SEEN_DUPLICATE
 from .timeline import Spool, scan_sorted
 from .agenda import Agenda, instant_code  # noqa: F401 - instant_code: parallel.py
@@ -311,11 +312,11 @@ class Runner(Agenda):
 
     def _limit_cell(self, st: SubjectState, r: CompiledRule, ev: Event) -> Any:
         lim = r.limit
+        plan = self.plan
+        slots = counters(st, len(plan.counter_keys))
         if lim.period is not None:
-            return period_counter(st.limits, r.index, period_key(ev.at, lim.period))
-        keys = st.limits.get(r.index)
-        if keys is None:
-            keys = st.limits[r.index] = []
+            return period_counter(slots, plan.counter_slot[r.index], period_key(ev.at, lim.period))
+        keys = window(slots, plan.counter_slot[r.index])
         cutoff = lim.within.subtract(ev.at).astimezone(_UTC)
         while keys and keys[0] <= cutoff:
             keys.pop(0)
@@ -371,12 +372,12 @@ class Runner(Agenda):
     # ------------------------------------------------------------ effects
     def _cap_room(self, st: SubjectState, r: CompiledRule, index: int, at: datetime) -> tuple[Any, Decimal]:
         cap = r.cap
+        plan = self.plan
+        slots = counters(st, len(plan.counter_keys))
         if cap.period is not None:
-            cell = period_counter(st.caps, (r.index, index), period_key(at, cap.period))
+            cell = period_counter(slots, plan.counter_slot[(r.index, index)], period_key(at, cap.period))
             return cell, cap.amount - cell[1]
-        entries = st.caps.get((r.index, index))
-        if entries is None:
-            entries = st.caps[(r.index, index)] = []
+        entries = window(slots, plan.counter_slot[(r.index, index)])
         cutoff = cap.within.subtract(at).astimezone(_UTC)
         while entries and entries[0][0] <= cutoff:
             entries.pop(0)

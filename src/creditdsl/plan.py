@@ -109,6 +109,16 @@ class Plan:
         self.by_type: dict[str, tuple[CompiledRule, ...]] = {t: tuple(v) for t, v in by_type.items()}
         self.triggers = tuple(self._trigger(i, t) for i, t in enumerate(rulebook.triggers))
         self.all_rules = self.rules + tuple(cr for _, cr in self.triggers)
+        # one slot of SubjectState.counters per limit (key: rule index) and per capped ledger
+        # of a rule (key: (rule index, ledger index))
+        keys: list = []
+        for cr in self.all_rules:
+            if cr.limit is not None:
+                keys.append(cr.index)
+            if cr.cap is not None:
+                keys.extend((cr.index, index) for index, _fn, _d in cr.changes)
+        self.counter_keys: tuple = tuple(dict.fromkeys(keys))
+        self.counter_slot: dict[Any, int] = {k: i for i, k in enumerate(self.counter_keys)}
         self.watch = dict(self.env.count_windows)  # event type → longest count() window
         self.remedies: frozenset[str] = frozenset(
             t for r in rulebook.rules if r.grace is not None for t in r.grace.unless

@@ -33,7 +33,7 @@ from typing import Any
 from .schedule import DEADLINE, REVERT
 from .diagnostics import CreditDslError, error
 from .events import Event, parse_event
-from .state import normalized, resolve_tokens, seen_from_ids
+from .state import counters, normalized, resolve_tokens, seen_from_ids
 from .results import LINE_OUTCOMES, dumps
 
 FORMAT = "creditdsl-state"
@@ -79,6 +79,15 @@ def _pending_json(pending: dict[int, int]) -> dict[str, list[int]]:
     return out
 
 
+def _counted(plan: Any, st: Any) -> list[tuple[Any, Any]]:
+    """(limit or cap key, cell) of the subject's counters in use, in the order of their keys
+    (a limit: rule index; a cap: (rule index, ledger index))."""
+    if st.counts is None:
+        return []
+    pairs = [(k, c) for k, c in zip(plan.counter_keys, st.counts) if c is not None]
+    return sorted(pairs, key=lambda p: (p[0], -1) if type(p[0]) is int else p[0])
+
+
 def dump(runner: Any, as_of: datetime | None, line_offset: int) -> dict:
     plan = runner.plan
     subjects = []
@@ -94,8 +103,8 @@ def dump(runner: Any, as_of: datetime | None, line_offset: int) -> dict:
             "lists": dict(st.lists),
             "cap": st.cap,
             "tcaps": {str(k): v for k, v in st.tcaps.items()},
-            "limits": {str(k): _cell(v) for k, v in st.limits.items() if type(k) is int},
-            "caps": {f"{k[0]},{k[1]}": _cell(v) for k, v in st.caps.items() if type(k) is tuple},
+            "limits": {str(k): _cell(v) for k, v in _counted(plan, st) if type(k) is int},
+            "caps": {f"{k[0]},{k[1]}": _cell(v) for k, v in _counted(plan, st) if type(k) is tuple},
             "hist": {k: [_t(x) for x in v] for k, v in st.hist.items()},
             "seen": st.seen.hex(),
             "pending": _pending_json(st.pending),
@@ -164,9 +173,12 @@ def restore(runner: Any, data: dict) -> tuple[datetime | None, int]:
             st.lists = dict(s["lists"])
             st.cap = s["cap"]
             st.tcaps = {int(k): v for k, v in s["tcaps"].items()}
-            counters: dict = {int(k): _uncell(v) for k, v in s["limits"].items()}
-            counters.update({tuple(int(p) for p in k.split(",")): _uncell(v) for k, v in s["caps"].items()})
-            st.limits = counters  # st.caps is the same dict
+            saved: dict = {int(k): _uncell(v) for k, v in s["limits"].items()}
+            saved.update({tuple(int(p) for p in k.split(",")): _uncell(v) for k, v in s["caps"].items()})
+            if saved:
+                slots = counters(st, len(plan.counter_keys))
+                for key, cell in saved.items():
+                    slots[plan.counter_slot[key]] = cell
             st.hist = {k: [_pt(x) for x in v] for k, v in s["hist"].items()}
             seen = s["seen"]
             st.seen = normalized(bytearray.fromhex(seen)) if type(seen) is str else seen_from_ids(

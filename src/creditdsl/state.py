@@ -9,9 +9,9 @@ so everything a decision reads lives here:
 * ``cap``: the worst permanent tier cap (an index into ``rulebook.tiers``, -1 = none);
   ``tcaps``: temporary caps, token → tier index; both are a shared read-only empty
   mapping until written (``own_lists``, ``own_tcaps``);
-* ``limits``: rule index → ``[period_key, count]`` (calendar) or a list of UTC instants
-  (rolling ``within``); ``caps``: (rule index, ledger index) → same shapes with totals;
-  the two are one dict (their keys never meet);
+* ``counters``: one slot per limit and per capped ledger of a rule (``Plan.counter_slot``):
+  ``[period_key, count]`` (calendar) or a list of UTC instants (rolling ``within``);
+  caps hold totals (a list, not a dict: created at the first use, see :func:`counters`);
 * ``hist``: event type → sorted UTC instants, kept only for types that ``count()`` reads
   and only as far back as its longest window;
 * ``seen``: the duplicate check's memory (see :func:`seen_check`): 24 bytes per event id;
@@ -59,12 +59,10 @@ def _lazy(name: str) -> property:
 
 class SubjectState:
     __slots__ = (
-        "id", "fields", "bal", "fines", "lists", "cap", "tcaps", "_limits",
+        "id", "fields", "bal", "fines", "lists", "cap", "tcaps", "counts",
         "_hist", "seen", "_pending", "trig", "now", "tier", "anniversary", "_remedy",
     )
 
-    limits = _lazy("limits")
-    caps = limits  # one dict: limits are keyed by rule index, caps by (rule index, ledger index)
     hist = _lazy("hist")
     pending = _lazy("pending")
     remedy = _lazy("remedy")  # remedy event type → (utc instant, line) of the latest
@@ -77,7 +75,8 @@ class SubjectState:
         self.lists: Mapping[str, Any] = EMPTY
         self.cap = -1
         self.tcaps: Mapping[int, int] = EMPTY
-        self._limits = self._hist = self._pending = self._remedy = None
+        self.counts: list | None = None
+        self._hist = self._pending = self._remedy = None
         self.seen = bytearray()
         self.trig: list[bool] | None = None
         self.now: datetime | None = None
@@ -120,12 +119,27 @@ class SubjectState:
                 del keys[:drop]
 
 
-def period_counter(counters: dict, key: Any, period_key: Any) -> list:
+def counters(st: SubjectState, slots: int) -> list:
+    """The subject's counter slots (``slots`` of them: ``len(plan.counter_keys)``)."""
+    c = st.counts
+    if c is None:
+        c = st.counts = [None] * slots
+    return c
+
+
+def period_counter(counters: list, slot: int, period_key: Any) -> list:
     """The ``[period_key, value]`` cell of a calendar counter, reset when the period changed."""
-    cell = counters.get(key)
+    cell = counters[slot]
     if cell is None or cell[0] != period_key:
-        cell = [period_key, 0]
-        counters[key] = cell
+        cell = counters[slot] = [period_key, 0]
+    return cell
+
+
+def window(counters: list, slot: int) -> list:
+    """The list of a rolling counter (``within``)."""
+    cell = counters[slot]
+    if cell is None:
+        cell = counters[slot] = []
     return cell
 
 
