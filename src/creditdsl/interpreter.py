@@ -43,7 +43,7 @@ from .events import Event, InvalidLine, Subject, content_digest, fast_event, par
 from .expressions import Skip, decimal_context
 from .plan import CompiledRule, Plan, compile_plan, signed
 from .results import LINE_OUTCOMES, RANK, Decision, RunResult, SubjectResult, Summary, _balances as _bal_text, _q, decision_text, quote
-from .state import (DIRTY, NEW, SubjectState, counters, digest_token, line_token, period_counter, seen_check, seen_lookup,
+from .state import (DIRTY, NEW, SubjectState, counters, digest_token, line_token, period_counter, seen_check, register,
                     token_offset, window)
 from .state import CONFLICT, DUPLICATE as SEEN_DUPLICATE
 from .timeline import Spool, scan_sorted
@@ -608,7 +608,7 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
                 continue
             st = states.get(item.subject) or state(item.subject)
             token = line_token(start) or digest_token(content_digest(item.fields))
-            prior = seen_lookup(st.seen, item.id, token)
+            prior = register(st, item.id, token)
             seen = NEW if prior is None else runner.same_content(prior, item)
             if seen == NEW:
                 if key > latest_key or latest is None:
@@ -699,7 +699,7 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
                     entry = (key, item.line, LATER, item)
                 else:
                     st = runner.state(item.subject)
-                    seen = seen_check(st.seen, item.id, content_digest(item.fields))
+                    seen = seen_check(st, item.id, content_digest(item.fields))
                     if seen == NEW:
                         if key > running:
                             running = key

@@ -94,7 +94,9 @@ def dump(runner: Any, as_of: datetime | None, line_offset: int) -> dict:
     for sid in sorted(runner.states):
         st = runner.states[sid]
         if runner.log_path is not None:  # line tokens name lines of this run's log only
-            resolve_tokens(st.seen, runner.line_digest)
+            records = bytearray(st.seen)
+            resolve_tokens(records, runner.line_digest)
+            st.seen = bytes(records)
         subjects.append({
             "id": st.id,
             "fields": dumps(st.fields),
@@ -181,8 +183,8 @@ def restore(runner: Any, data: dict) -> tuple[datetime | None, int]:
                     slots[plan.counter_slot[key]] = cell
             st.hist = {k: [_pt(x) for x in v] for k, v in s["hist"].items()}
             seen = s["seen"]
-            st.seen = normalized(bytearray.fromhex(seen)) if type(seen) is str else seen_from_ids(
-                {k: bytes.fromhex(v) for k, v in seen.items()})
+            st.seen = bytes(normalized(bytearray.fromhex(seen)) if type(seen) is str else seen_from_ids(
+                {k: bytes.fromhex(v) for k, v in seen.items()}))
             st.pending = {t: int(k) for k, v in s["pending"].items() for t in v}
             st.trig = s["trig"]
             st.anniversary = _pt(s["anniversary"])

@@ -46,7 +46,7 @@ from .parallel import _KeyedWriter, gather, partition, summary_total
 from .plan import Plan
 from .results import RunResult
 from .state import DUPLICATE as SEEN_DUPLICATE
-from .state import NEW, digest_token, line_token, seen_lookup
+from .state import NEW, digest_token, line_token, register
 
 _UTC = timezone.utc
 
@@ -160,7 +160,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                         runner.passive(LATER, item)
                         continue
                     st = runner.state(item.subject)
-                    prior = seen_lookup(st.seen, item.id, line_token(start) or digest_token(content_digest(item.fields)))
+                    prior = register(st, item.id, line_token(start) or digest_token(content_digest(item.fields)))
                     seen = NEW if prior is None else runner.same_content(prior, item)
                     if seen == NEW:
                         if latest is None or key > latest.key:

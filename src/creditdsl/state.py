@@ -77,7 +77,7 @@ class SubjectState:
         self.tcaps: Mapping[int, int] = EMPTY
         self.counts: list | None = None
         self._hist = self._pending = self._remedy = None
-        self.seen = bytearray()
+        self.seen = b""  # immutable: exactly 24 bytes a record, no spare room (see register)
         self.trig: list[bool] | None = None
         self.now: datetime | None = None
         self.tier = DIRTY
@@ -191,11 +191,26 @@ def seen_lookup(seen: bytearray, event_id: str, token: bytes) -> bytes | None:
     return bytes(seen[pos + 16:pos + _RECORD])
 
 
+def register(st: SubjectState, event_id: str, token: bytes) -> bytes | None:
+    """seen_lookup on the subject's own records (``st.seen``, bytes: a new object per new
+    id, the size of its records exactly, where a bytearray keeps room to grow)."""
+    seen = st.seen
+    key = _blake(event_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    pos = seen.find(key)
+    while pos >= 0 and pos % _RECORD:
+        pos = seen.find(key, pos + 1)
+    if pos < 0:
+        st.seen = b"".join((seen, key, token))
+        return None
+    return seen[pos + 16:pos + _RECORD]
+
+
 def seen_check(seen: bytearray, event_id: str, digest: bytes) -> int:
-    """Register an event id of one subject with its content digest, or compare with the first
-    (whose token must be a digest token): NEW, DUPLICATE (same digest) or CONFLICT."""
+    """Register an event id with its content digest, or compare with the first (whose token
+    must be a digest token): NEW, DUPLICATE (same digest) or CONFLICT. ``seen`` is a
+    subject's state or a bytearray of records."""
     token = digest_token(digest)
-    prior = seen_lookup(seen, event_id, token)
+    prior = register(seen, event_id, token) if type(seen) is SubjectState else seen_lookup(seen, event_id, token)
     if prior is None:
         return NEW
     return DUPLICATE if prior == token else CONFLICT
