@@ -240,7 +240,13 @@ def _rule(src: _Src, plan: Any, r: Any, TQ: str, TN: str, TI: str, names: tuple)
         src("break")
         src.depth -= 1
     if r.requires is not None:
-        src(f"why = {R}.evidence_reason(ev.evidence)")
+        # met: some alternative's counts, inline (tuple.count); unmet: the general reason
+        met = " or ".join(
+            "(" + (" and ".join(f"E.count({kind!r}) >= {n}" for kind, n in alternative) or "True") + ")"
+            for alternative in r.requires
+        ) or "False"
+        src("E = ev.evidence")
+        src(f"why = None if {met} else {R}.evidence_reason(E)")
         src("if why is not None:")
         src.depth += 1
         _skip(src, rq, "why", R, TQ, TI, names)
