@@ -96,3 +96,22 @@ def test_run_with_workers_is_byte_identical_through_the_cli(files):
 def test_workers_refuse_stdin_and_state(files):
     assert main("run", "r.rulebook", "-", "--workers", "2") == 2
     assert main("run", "r.rulebook", "e.jsonl", "--workers", "2", "--save-state", "s.json") == 2
+
+
+def test_the_json_result_is_written_in_chunks_with_the_same_text(tmp_path):
+    """run --format json writes the result piece by piece (results.result_json_chunks):
+    the pieces join to result_json's text whatever their size, and the CLI's file is it."""
+    from rbbuild import rongcheng
+
+    from creditdsl.interpreter import run
+    from creditdsl.results import result_json, result_json_chunks
+
+    lines = [json.dumps({"id": f"e{i}", "subject": f"p{i % 7}", "type": "littering",
+                         "at": f"2019-01-{1 + i % 28:02d}T10:00:00+08:00"}) for i in range(40)]
+    result = run(rongcheng(), lines)
+    whole = result_json(result)
+    assert json.loads(whole)["summary"]["lines"] == 40
+    for size in (1, 2, 3, 100):
+        pieces = list(result_json_chunks(result, per_chunk=size))
+        assert "".join(pieces) == whole
+        assert len(pieces) > 1 or size == 100
