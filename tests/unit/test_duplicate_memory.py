@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from rbbuild import rongcheng
 
 from creditdsl import savestate
 from creditdsl.events import content_digest
 from creditdsl.interpreter import run
+from creditdsl.results import AuditCollector, result_json
 from creditdsl.state import (
     DUPLICATE, NEW, CONFLICT, digest_token, line_token, normalized, resolve_tokens, seen_check, seen_lookup,
     token_offset,
@@ -86,3 +89,37 @@ def test_saved_state_holds_digests_not_offsets(tmp_path):
     log.write_text(first + "\n" + _line("e1", "09") + "\n", encoding="utf-8")
     again = run(rongcheng(), str(log), resume=state)
     assert again.summary.duplicate == 1 and [b.code for b in again.invalid] == ["E0405"]
+
+
+def _variant(line: str, how: int) -> str:
+    """The same event spelt another way (key order, number form), or with other content."""
+    obj = json.loads(line)
+    if how == 0:
+        return line
+    if how == 1:
+        return json.dumps(dict(reversed(list(obj.items())))).replace('"amount": 2', '"amount": 2.00')
+    obj["amount"] = 3
+    return json.dumps(obj)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.tuples(hs.integers(0, 5), hs.integers(1, 20), hs.sampled_from(["p", "q"]),
+                          hs.lists(hs.integers(0, 2), max_size=2)), min_size=1, max_size=12))
+def test_a_file_and_the_same_lines_in_memory_agree_on_duplicates(tmp_path_factory, spec):
+    """Line tokens (a log file read in one pass) decide duplicates exactly as content digests
+    (lines given in memory): same result, same audit, same invalid lines."""
+    lines = []
+    for ident, day, subject, repeats in sorted(spec, key=lambda s: s[1]):
+        first = json.dumps({"id": f"e{ident}", "subject": subject, "type": "littering",
+                            "at": f"2019-01-{day:02d}T10:00:00+08:00", "amount": 2})
+        lines.append(first)
+        lines.extend(_variant(first, how) for how in repeats)
+    log = tmp_path_factory.mktemp("dup") / "events.jsonl"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    audits = [AuditCollector(), AuditCollector()]
+    got = [run(rongcheng(), source, audit=a) for source, a in zip((str(log), list(lines)), audits)]
+    assert result_json(got[0]) == result_json(got[1])
+    names = ["credit", "licence"]
+    assert audits[0].lines(names) == audits[1].lines(names)
+    assert got[0].summary.duplicate == got[1].summary.duplicate
+    assert [(b.line, b.code) for b in got[0].invalid] == [(b.line, b.code) for b in got[1].invalid]
