@@ -11,7 +11,7 @@ later) on the timeline exactly as :func:`interpreter.run` does, and sends each
 valid event's raw line to the worker owning its subject: ``blake2b(subject) mod N``
 (a stable hash, unlike Python's salted ``hash``). A log not sorted by time goes
 through the same bounded-memory spool as a one-worker run first. Each worker
-re-decodes its lines and folds them with its own :class:`interpreter.Runner`;
+re-decodes its lines and folds them with its own :class:`runner.Runner`;
 every worker starts the calendar-reset chain at the first event of the whole log,
 so the chains agree. At the end the parent tells the workers the run's ``as_of``
 (the latest valid event, over all workers, unless given).
@@ -59,7 +59,8 @@ from typing import Any, IO
 from . import model
 from .events import Event, InvalidLine, content_digest, parse_event
 from .expressions import decimal_context
-from .interpreter import DUPLICATE, EVENT, INVALID, LATER, Runner, _subjects, instant_code, parse_as_of
+from .interpreter import _subjects, parse_as_of
+from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, instant_code
 from .plan import Plan, compile_plan
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .state import NEW, seen_check

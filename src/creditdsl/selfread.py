@@ -41,7 +41,8 @@ import msgspec
 
 from .events import Event, InvalidLine, content_digest, fast_event, parse_event
 from .expressions import decimal_context
-from .interpreter import DUPLICATE, INVALID, LATER, Runner, _subjects, instant_code
+from .interpreter import _subjects
+from .runner import DUPLICATE, INVALID, LATER, Runner, instant_code
 from .parallel import _KeyedWriter, gather, partition, summary_total
 from .plan import Plan
 from .results import RunResult
