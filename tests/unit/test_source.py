@@ -1,3 +1,6 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from creditdsl.source import SourceFile
 
 
@@ -30,3 +33,16 @@ def test_join_covers_both():
     src = SourceFile("f", "abc def")
     joined = src.span(4, 7).join(src.span(0, 3))
     assert (joined.start, joined.end, joined.col) == (0, 7, 1)
+
+
+@given(st.text(alphabet="ab\n", max_size=30), st.integers(-5, 40), st.integers(-5, 40))
+def test_span_is_clamped_and_placed_like_position(text, start, end):
+    """SourceFile.span (one bisect when both ends are on one line) agrees with position()."""
+    sf = SourceFile("t.rulebook", text)
+    sp = sf.span(start, end)
+    s0 = max(0, min(start, len(text)))
+    e0 = max(s0, min(end, len(text)))
+    assert (sp.start, sp.end) == (s0, e0)
+    assert (sp.line, sp.col) == sf.position(s0)
+    assert (sp.end_line, sp.end_col) == sf.position(e0)
+    assert hash(sp) == hash(sf.span(start, end)) and sp == sf.span(start, end)
