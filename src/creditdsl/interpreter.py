@@ -39,12 +39,12 @@ from typing import Any, Callable, Iterator
 
 from . import model, savestate
 from .diagnostics import CreditDslError, error
-from .events import Event, InvalidLine, Subject, content_digest, fast_event, parse_event, read_events, read_subjects
+from .events import Event, InvalidLine, Subject, fast_event, parse_event, read_events, read_subjects
 from .expressions import decimal_context
 from .plan import Plan, compile_plan
 from .results import Decision, RunResult
 from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner
-from .state import NEW, digest_token, line_token, register, seen_check
+from .state import NEW
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .timeline import Spool, scan_sorted
 from .values import ValueError_, localize, parse_datetime
@@ -161,9 +161,7 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
                 fold((key, number, LATER, item))
                 continue
             st = states.get(item.subject) or state(item.subject)
-            token = line_token(start) or digest_token(content_digest(item.fields))
-            prior = register(st, item.id, token)
-            seen = NEW if prior is None else runner.same_content(prior, item)
+            seen = runner.duplicate_check(st, item, start)
             if seen == NEW:
                 if key > latest_key or latest is None:
                     latest, latest_key = item, key
@@ -253,7 +251,7 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
                     entry = (key, item.line, LATER, item)
                 else:
                     st = runner.state(item.subject)
-                    seen = seen_check(st, item.id, content_digest(item.fields))
+                    seen = runner.duplicate_check(st, item)
                     if seen == NEW:
                         if key > running:
                             running = key

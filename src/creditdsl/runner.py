@@ -28,7 +28,7 @@ from .expressions import Skip
 from .plan import CompiledRule, Plan, signed
 from .results import LINE_OUTCOMES, RANK, Decision, SubjectResult, Summary, _balances as _bal_text, _q, decision_text, quote
 from .schedule import DEADLINE, LIST_END, REVERT, TCAP_END
-from .state import DIRTY, SubjectState, counters, digest_token, period_counter, token_offset, window
+from .state import NEW, DIRTY, SubjectState, counters, digest_token, line_token, period_counter, register, token_offset, window
 from .state import CONFLICT, DUPLICATE as SEEN_DUPLICATE
 from .values import period_key
 
@@ -97,22 +97,27 @@ class Runner(Agenda):
             span=None if rule is None else rule.span, **kw,
         ))
 
-    def line_digest(self, offset: int) -> bytes:
-        """The content digest of the event line at byte ``offset`` of the log being read
-        (a line token of the duplicate memory, see state.seen_lookup)."""
-        with open(self.log_path, "rb") as fh:
-            fh.seek(offset)
-            item = parse_event(fh.readline().strip(), 0, self.tz)
-        return content_digest(item.fields)
-
-    def same_content(self, prior: bytes, item: Event) -> int:
-        """A repeated id: SEEN_DUPLICATE if ``item`` has the content of the first line (whose
-        token is ``prior``), else CONFLICT."""
+    def duplicate_check(self, st: SubjectState, item: Event, offset: int | None = None) -> int:
+        """Register ``item``'s id in the subject's duplicate memory: NEW, SEEN_DUPLICATE (the
+        first line had the same content) or CONFLICT. ``offset``: the line's byte offset in
+        ``log_path`` (its line token stands for its content digest until the id comes again);
+        None: the digest is computed now."""
+        token = line_token(offset) if offset is not None else None
+        prior = register(st, item.id, token or digest_token(content_digest(item.fields)))
+        if prior is None:
+            return NEW
         mine = digest_token(content_digest(item.fields))
-        offset = token_offset(prior)
-        if offset is not None:
-            prior = digest_token(self.line_digest(offset))
+        first = token_offset(prior)
+        if first is not None:
+            with open(self.log_path, "rb") as fh:
+                prior = digest_token(self.line_digest(first, fh))
         return SEEN_DUPLICATE if prior == mine else CONFLICT
+
+    def line_digest(self, offset: int, log: Any) -> bytes:
+        """The content digest of the event line at byte ``offset`` of ``log`` (the file
+        ``log_path`` open in binary): what a line token stands for."""
+        log.seek(offset)
+        return content_digest(parse_event(log.readline().strip(), 0, self.tz).fields)
 
     def line_outcome(self, outcome: str) -> None:
         self.summary.count(outcome)

@@ -88,32 +88,43 @@ def _counted(plan: Any, st: Any) -> list[tuple[Any, Any]]:
     return sorted(pairs, key=lambda p: (p[0], -1) if type(p[0]) is int else p[0])
 
 
+def _subject_state(plan: Any, runner: Any, st: Any, log: Any) -> dict:
+    """One subject's part of the state file (line tokens replaced by digests first: they
+    name lines of this run's log only)."""
+    if log is not None:
+        records = bytearray(st.seen)
+        resolve_tokens(records, lambda offset: runner.line_digest(offset, log))
+        st.seen = bytes(records)
+    counted = _counted(plan, st)
+    return {
+        "id": st.id,
+        "fields": dumps(st.fields),
+        "bal": [str(x) for x in st.bal],
+        "fines": str(st.fines),
+        "lists": dict(st.lists),
+        "cap": st.cap,
+        "tcaps": {str(k): v for k, v in st.tcaps.items()},
+        "limits": {str(k): _cell(v) for k, v in counted if type(k) is int},
+        "caps": {f"{k[0]},{k[1]}": _cell(v) for k, v in counted if type(k) is tuple},
+        "hist": {k: [_t(x) for x in v] for k, v in st.hist.items()},
+        "seen": st.seen.hex(),
+        "pending": _pending_json(st.pending),
+        "trig": st.trig,
+        "anniversary": _t(st.anniversary),
+        "remedy": {k: [_t(v[0]), v[1]] for k, v in st.remedy.items()},
+    }
+
+
 def dump(runner: Any, as_of: datetime | None, line_offset: int) -> dict:
     plan = runner.plan
     subjects = []
-    for sid in sorted(runner.states):
-        st = runner.states[sid]
-        if runner.log_path is not None:  # line tokens name lines of this run's log only
-            records = bytearray(st.seen)
-            resolve_tokens(records, runner.line_digest)
-            st.seen = bytes(records)
-        subjects.append({
-            "id": st.id,
-            "fields": dumps(st.fields),
-            "bal": [str(x) for x in st.bal],
-            "fines": str(st.fines),
-            "lists": dict(st.lists),
-            "cap": st.cap,
-            "tcaps": {str(k): v for k, v in st.tcaps.items()},
-            "limits": {str(k): _cell(v) for k, v in _counted(plan, st) if type(k) is int},
-            "caps": {f"{k[0]},{k[1]}": _cell(v) for k, v in _counted(plan, st) if type(k) is tuple},
-            "hist": {k: [_t(x) for x in v] for k, v in st.hist.items()},
-            "seen": st.seen.hex(),
-            "pending": _pending_json(st.pending),
-            "trig": st.trig,
-            "anniversary": _t(st.anniversary),
-            "remedy": {k: [_t(v[0]), v[1]] for k, v in st.remedy.items()},
-        })
+    log = None if runner.log_path is None else open(runner.log_path, "rb")  # noqa: SIM115
+    try:
+        for sid in sorted(runner.states):
+            subjects.append(_subject_state(plan, runner, runner.states[sid], log))
+    finally:
+        if log is not None:
+            log.close()
     agenda = []
     for key, phase, seq, kind, payload in sorted(runner.agenda):
         if kind == REVERT:

@@ -39,7 +39,7 @@ from typing import IO, Any
 
 import msgspec
 
-from .events import Event, InvalidLine, content_digest, fast_event, parse_event
+from .events import Event, InvalidLine, fast_event, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects
 from .runner import DUPLICATE, INVALID, LATER, Runner, instant_code
@@ -47,7 +47,7 @@ from .parallel import _KeyedWriter, gather, partition, summary_total
 from .plan import Plan
 from .results import RunResult
 from .state import DUPLICATE as SEEN_DUPLICATE
-from .state import NEW, digest_token, line_token, register
+from .state import NEW
 
 _UTC = timezone.utc
 _SEP = "\x1f"  # between a record's key and its line
@@ -125,7 +125,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             simple = not (plan.resets or plan.triggers)
             fast_of = runner.fast.get
             number = offset = 0
-            runner.log_path = path  # line tokens in the duplicate memory (state.seen_lookup)
+            runner.log_path = path  # line tokens in the duplicate memory (Runner.duplicate_check)
             with open(path, "rb") as fh:
                 for raw in fh:
                     number += 1
@@ -164,8 +164,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                         runner.passive(LATER, item)
                         continue
                     st = runner.state(item.subject)
-                    prior = register(st, item.id, line_token(start) or digest_token(content_digest(item.fields)))
-                    seen = NEW if prior is None else runner.same_content(prior, item)
+                    seen = runner.duplicate_check(st, item, start)
                     if seen == NEW:
                         if latest is None or key > latest.key:
                             latest = item

@@ -181,24 +181,27 @@ def seen_lookup(seen: bytearray, event_id: str, token: bytes) -> bytes | None:
     different ids of one subject share a hash with probability below m**2 / 2**129 for m
     ids (10**-20 for a billion ids); a repeated id with other content passes for a
     duplicate with probability 2**-64 (2**-63 for the 2**-24 of digests with a lost bit)."""
-    key = _blake(event_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-    pos = seen.find(key)
-    while pos >= 0 and pos % _RECORD:
-        pos = seen.find(key, pos + 1)
+    key, pos = _find(seen, event_id)
     if pos < 0:
         seen += key + token
         return None
     return bytes(seen[pos + 16:pos + _RECORD])
 
 
+def _find(seen: bytes | bytearray, event_id: str) -> tuple[bytes, int]:
+    """The id's 128-bit hash and the offset of its record in ``seen`` (-1: none)."""
+    key = _blake(event_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    pos = seen.find(key)
+    while pos >= 0 and pos % _RECORD:  # a match across two records is not a record
+        pos = seen.find(key, pos + 1)
+    return key, pos
+
+
 def register(st: SubjectState, event_id: str, token: bytes) -> bytes | None:
     """seen_lookup on the subject's own records (``st.seen``, bytes: a new object per new
     id, the size of its records exactly, where a bytearray keeps room to grow)."""
     seen = st.seen
-    key = _blake(event_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-    pos = seen.find(key)
-    while pos >= 0 and pos % _RECORD:
-        pos = seen.find(key, pos + 1)
+    key, pos = _find(seen, event_id)
     if pos < 0:
         st.seen = b"".join((seen, key, token))
         return None
@@ -207,10 +210,10 @@ def register(st: SubjectState, event_id: str, token: bytes) -> bytes | None:
 
 def seen_check(seen: bytearray, event_id: str, digest: bytes) -> int:
     """Register an event id with its content digest, or compare with the first (whose token
-    must be a digest token): NEW, DUPLICATE (same digest) or CONFLICT. ``seen`` is a
-    subject's state or a bytearray of records."""
+    must be a digest token) in a bytearray of records: NEW, DUPLICATE (same digest) or
+    CONFLICT. (A subject's own records: Runner.duplicate_check.)"""
     token = digest_token(digest)
-    prior = register(seen, event_id, token) if type(seen) is SubjectState else seen_lookup(seen, event_id, token)
+    prior = seen_lookup(seen, event_id, token)
     if prior is None:
         return NEW
     return DUPLICATE if prior == token else CONFLICT
