@@ -44,18 +44,10 @@ from . import interpreter
 from . import model as m
 from .events import Event, Subject, read_subjects
 from .explain_model import Deed, Explanation, PathBack, PendingWork, Step, _iso, deed_groups
-from .pathback import (
-    ExplainError,
-    _agenda_by_token,
-    _ledger_tier,
-    _mine,
-    _paths,
-    _Runner,
-    ledger_orientation,
-    tier_bands,
-)
+from .pathback import ExplainError, _agenda_by_token, _ledger_tier, _mine, _paths, _Runner
 from .plan import Plan, compile_plan, signed
 from .results import AuditCollector, Decision
+from .rulebook_analysis import ledger_orientation, tier_bands
 from .values import Duration, format_decimal
 
 _UTC = timezone.utc
