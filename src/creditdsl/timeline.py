@@ -60,6 +60,10 @@ def scan_sorted(path: str | Path, tz: Any) -> bool:
     decode = _at_only.decode
     prev_text: str | None = None
     prev_key = None  # parsed lazily
+    # when prev_text is written with an explicit offset: its offset (or Z) and separator; a
+    # text with the same tail has the same length and offset, and compares as text
+    tail: str | None = None
+    sep = ""
     with open(path, "rb") as fh:
         for raw in fh:
             try:
@@ -74,9 +78,8 @@ def scan_sorted(path: str | Path, tz: Any) -> bool:
                 key = item.key
                 text = None
             else:
-                if (prev_text is not None and len(text) == len(prev_text) and _explicit_offset(text)
-                        and text[19:] == prev_text[19:] and text[10] == prev_text[10]):
-                    if text < prev_text:
+                if text[19:] == tail and text[10] == sep:
+                    if text < prev_text:  # type: ignore[operator]
                         return False
                     prev_text, prev_key = text, None
                     continue
@@ -85,12 +88,16 @@ def scan_sorted(path: str | Path, tz: Any) -> bool:
                 except (ValueError_, OverflowError, ValueError):
                     continue  # an invalid line: it does not take part in the order
             if prev_key is None and prev_text is not None:
-                prev_key = _parse_at(prev_text, tz).astimezone(_UTC)
+                try:
+                    prev_key = _parse_at(prev_text, tz).astimezone(_UTC)
+                except (ValueError_, OverflowError, ValueError):
+                    return False  # it was compared as text but is no instant: sort, to be safe
             if prev_key is not None and key < prev_key:
                 return False
             prev_text, prev_key = text, key
-            if text is None:
-                prev_text = None
+            tail = None
+            if text is not None and _explicit_offset(text):
+                tail, sep = text[19:], text[10]
     return True
 
 

@@ -129,3 +129,15 @@ def test_runtime_faults_are_skipped_decisions_with_the_reason(change, fields, ne
     (decision,) = audit.decisions
     assert decision.outcome == "skipped" and needle in decision.reason
     assert result.summary.skipped == 1
+
+
+def test_an_impossible_at_between_offsets_is_an_invalid_line_not_a_crash(tmp_path):
+    # the sortedness scan compares same-shaped `at` texts as text; an impossible date of that
+    # shape followed by another offset made it parse the impossible one (a traceback)
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(b'{"id": "1", "subject": "s", "type": "e", "at": "2023-01-01T00:00:00+08:00"}\n'
+                     b'{"id": "2", "subject": "s", "type": "e", "at": "2023-13-01T00:00:00+08:00"}\n'
+                     b'{"id": "3", "subject": "s", "type": "e", "at": "2023-02-01T00:00:00+09:00"}\n')
+    result = run(RULEBOOK, str(path), as_of="2030-01-01")
+    assert (result.summary.lines, result.summary.applied, result.summary.invalid) == (3, 2, 1)
+    assert [(x.line, x.code) for x in result.invalid] == [(2, "E0409")]
