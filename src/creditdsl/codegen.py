@@ -164,8 +164,12 @@ def _type_function(src: _Src, plan: Any, rules: tuple, etype: str) -> None:  # n
     src("S = R.summary")
     src("bal = st.bal")
     src("if F is not None:")
-    src("    H = " + _fline(['"line": ', _X("ev.line"), ', "at": "', _X("ev.at_text()"), '", "event": ',
-                            _X("QN(ev.id)"), ', "subject": ', _X("QN(st.id)"), ', "rule": ']))
+    src("    if ev.plain:")  # events.Event.plain: quoting is adding quotes
+    src("        H = " + _fline(['"line": ', _X("ev.line"), ', "at": "', _X("ev.at_text()"), '", "event": "',
+                                _X("ev.id"), '", "subject": "', _X("st.id"), '", "rule": ']))
+    src("    else:")
+    src("        H = " + _fline(['"line": ', _X("ev.line"), ', "at": "', _X("ev.at_text()"), '", "event": ',
+                                _X("QN(ev.id)"), ', "subject": ', _X("QN(st.id)"), ', "rule": ']))
     src("best = -1")
     src("deferred = False")
     if any(r.group is not None for r in rules):

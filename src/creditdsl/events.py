@@ -67,6 +67,7 @@ class Event(msgspec.Struct, eq=False):
     evidence: tuple[str, ...]
     fields: dict
     text: str | None = None  # ``at`` as written, when that is at.isoformat() (audit lines)
+    plain: bool = False  # id and subject are JSON strings as they are: quoted by adding quotes
 
     def at_text(self) -> str:
         """``at.isoformat()``, without formatting it again when the line had that text."""
@@ -331,8 +332,10 @@ def fast_event(raw: bytes, line: int, tz: tzinfo) -> Event | None:
     # the same wall clock (day, hour, minute, second) means the same offset: the text is at's
     same = at.second == written.second and at.minute == written.minute and at.hour == written.hour \
         and at.day == written.day
+    # an ASCII line without backslash or DEL: its strings hold no quote, backslash or control
+    # character (msgspec refuses raw control characters), so results.quote(s) == '"' + s + '"'
     return Event(line, ident, subject, etype, at, written.astimezone(_UTC), evidence, value,
-                 at_text if same else None)
+                 at_text if same else None, raw.isascii() and b"\x7f" not in raw)
 
 
 _decode = _fast.decode

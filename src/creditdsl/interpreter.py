@@ -43,8 +43,8 @@ from .events import Event, InvalidLine, Subject, fast_event, parse_event, read_e
 from .expressions import decimal_context
 from .plan import Plan, compile_plan
 from .results import Decision, RunResult
-from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner
-from .state import NEW
+from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, unknown_type
+from .state import _LINE_BITS, _LINE_LIMIT, NEW, _blake, _pack
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .timeline import Spool, scan_sorted
 from .values import ValueError_, localize, parse_datetime
@@ -131,10 +131,10 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
     states = runner.states
     plan = runner.plan
     simple = not (runner.keyed or plan.resets or plan.triggers)
+    timed = bool(plan.watch)  # st.now is read by count() only
     fast_of = runner.fast.get
     latest: Event | None = None
-    latest_key = _MIN
-    number = last = offset = 0
+    number = last = offset = counted = 0
     runner.log_path = path
     with open(path, "rb") as fh:
         for raw in fh:
@@ -149,11 +149,11 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
                 last = number
                 item = parse_event(stripped, number, tz)
                 if type(item) is InvalidLine:
-                    summary.lines += 1
+                    counted += 1
                     invalid.append(item)
                     fold((None, number, INVALID, item))
                     continue
-            summary.lines += 1
+            counted += 1
             last = number
             key = item.key
             if as_of_key is not None and key > as_of_key:
@@ -161,26 +161,37 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
                 fold((key, number, LATER, item))
                 continue
             st = states.get(item.subject) or state(item.subject)
-            seen = runner.duplicate_check(st, item, start)
-            if seen == NEW:
-                if key > latest_key or latest is None:
-                    latest, latest_key = item, key
-                if agenda and agenda[0][:2] <= (key, 0):
-                    runner.run_agenda((key, 0))
-                fast = simple and fast_of(item.type)
-                if fast and runner.started:  # Runner.event's common case, inlined
+            # Runner.duplicate_check's common case inlined: an id the subject has not used
+            # (no match of its hash anywhere in the records) is registered with its line token
+            records = st.seen
+            hkey = _blake(item.id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            if start < _LINE_LIMIT and records.find(hkey) < 0:
+                st.seen = records + hkey + _pack(_LINE_BITS | start)
+            else:
+                seen = runner.duplicate_check(st, item, start)
+                if seen == SEEN_DUPLICATE:
+                    fold((None, number, DUPLICATE, item))
+                    continue
+                if seen != NEW:
+                    bad = InvalidLine(number, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before "
+                                      "with other content", item.id, item.subject, item.at)
+                    invalid.append(bad)
+                    fold((None, number, INVALID, bad))
+                    continue
+            latest = item  # sorted input: no valid event before it is later
+            if agenda and agenda[0][0] <= key and agenda[0][:2] <= (key, 0):
+                runner.run_agenda((key, 0))
+            fast = simple and (fast_of(item.type) or unknown_type)
+            if fast and runner.started:  # Runner.event's common case, inlined
+                if timed:
                     st.now = item.at
                     fast(runner, st, item)
                     st.now = None  # read during the fold only; not keeping the instant alive
                 else:
-                    event(item)
-            elif seen == SEEN_DUPLICATE:
-                fold((None, number, DUPLICATE, item))
+                    fast(runner, st, item)
             else:
-                bad = InvalidLine(number, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before with "
-                                  "other content", item.id, item.subject, item.at)
-                invalid.append(bad)
-                fold((None, number, INVALID, bad))
+                event(item)
+    summary.lines += counted
     return latest, last
 
 

@@ -38,6 +38,14 @@ _RANK_NAME = {v: k for k, v in RANK.items()}
 EVENT, DUPLICATE, INVALID, LATER = 0, 1, 2, 3  # the kinds of timeline items
 
 
+def unknown_type(runner: Runner, st: SubjectState, ev: Event) -> None:
+    """The fold of an event type the rulebook does not name (Runner.event's case, for the
+    stream loop's fast path): unmatched."""
+    runner.summary.unmatched += 1
+    if runner.audit is not None:
+        runner._unmatched(ev, st, f"no rule for event type `{ev.type}`")
+
+
 class Runner(Agenda):
     """One run's mutable context: the states, the agenda, the summary, the audit sink."""
 
@@ -273,8 +281,10 @@ class Runner(Agenda):
             t = plan.tier_index(st)
             t = "null" if t < 0 else _q(plan.tier_names[t])
             self.seq += 1
-            raw('{"seq": ' + str(self.seq) + ', "line": ' + str(ev.line) + ', "at": "' + ev.at_text() + '", "event": ' + quote(ev.id)
-                + ', "subject": ' + quote(st.id) + ', "rule": null, "outcome": "unmatched", "reason": ' + _q(reason)
+            ids = '", "event": "' + ev.id + '", "subject": "' + st.id + '"' if ev.plain else \
+                '", "event": ' + quote(ev.id) + ', "subject": ' + quote(st.id)
+            raw('{"seq": ' + str(self.seq) + ', "line": ' + str(ev.line) + ', "at": "' + ev.at_text() + ids
+                + ', "rule": null, "outcome": "unmatched", "reason": ' + _q(reason)
                 + ', "changes": {}, "before": ' + bt + ', "after": ' + bt + ', "tier_before": ' + t
                 + ', "tier_after": ' + t + "}")
             return
