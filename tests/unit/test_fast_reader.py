@@ -101,3 +101,27 @@ def test_generated_lines(pairs, colon):
     head = ", ".join(json.dumps(k) + ": " + json.dumps(v) for k, v in base.items())
     for raw in ("{" + head + ", " + body + "}", "{" + body + "}", "{" + body + ", " + head + "}"):
         _same(raw.encode())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(min_size=1, max_size=6), st.text(min_size=1, max_size=6), st.sampled_from(["littering", "no_such_type"]))
+def test_audit_lines_quote_ids_and_subjects_as_json_does(ident, subject, etype):
+    """Event.plain lets the audit quote by adding quotes; anything else (non-ASCII, DEL,
+    a quote, a backslash, a control character) is escaped exactly as json.dumps does."""
+    import io
+
+    from rbbuild import rongcheng
+
+    from creditdsl.interpreter import run
+    from creditdsl.results import AuditWriter
+
+    line = json.dumps({"id": ident, "subject": subject, "type": etype, "at": "2020-01-01T10:00:00+08:00"},
+                      ensure_ascii=False)  # raw non-ASCII and DEL in the line
+    out = io.StringIO()
+    plan = rongcheng()
+    run(plan, [line], audit=AuditWriter(out, ["credit", "licence"]))
+    text = out.getvalue()
+    assert f'"event": {json.dumps(ident)}, "subject": {json.dumps(subject)}, ' in text, text
+    assert json.loads(text)["event"] == ident
+    item = fast_event(line.encode(), 1, TZ)  # None: a backslash; the strict reader's events are not plain
+    assert item is None or item.plain == (line.isascii() and "\x7f" not in line)
