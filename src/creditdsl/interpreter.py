@@ -133,6 +133,9 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
     simple = not (runner.keyed or plan.resets or plan.triggers)
     timed = bool(plan.watch)  # st.now is read by count() only
     fast_of = runner.fast.get
+    # a type without generated code is one the rulebook does not name, unless the plan has no
+    # generated code (CREDITDSL_NO_CODEGEN): then every event takes Runner.event
+    unknown = unknown_type if runner.fast else None
     latest: Event | None = None
     number = last = offset = counted = 0
     runner.log_path = path
@@ -181,7 +184,7 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
             latest = item  # sorted input: no valid event before it is later
             if agenda and agenda[0][0] <= key and agenda[0][:2] <= (key, 0):
                 runner.run_agenda((key, 0))
-            fast = simple and (fast_of(item.type) or unknown_type)
+            fast = simple and (fast_of(item.type) or unknown)
             if fast and runner.started:  # Runner.event's common case, inlined
                 if timed:
                     st.now = item.at
