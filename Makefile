@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install install-dev clean
+.PHONY: demo test install install-dev clean bytecode
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,16 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-demo: install
+# The package's bytecode, written even where PYTHONDONTWRITEBYTECODE is set (an editable
+# install compiles nothing): every `creditdsl` start then reads it instead of compiling
+# the sources again (about a third of a second each here). Up-to-date files are skipped.
+bytecode: | $(BIN)/python
+	$(BIN)/python -m compileall -q src/creditdsl > /dev/null
+
+demo: install bytecode
 	$(BIN)/creditdsl run rulebooks/rongcheng.rulebook examples/rongcheng/events.jsonl
 
-test: install-dev
+test: install-dev bytecode
 	$(BIN)/python -m pytest
 
 clean:
@@ -38,5 +44,5 @@ fuzz: install-dev
 
 # Issue 9: creditdsl run vs a hand-written fold (docs/performance.md); BENCH_EVENTS=100000 for a quick look.
 .PHONY: bench
-bench: install
+bench: install bytecode
 	$(BIN)/python bench/run.py

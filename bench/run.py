@@ -6,7 +6,8 @@ Every measured command runs in its own child process (bench/measure.py), one
 after the other, interleaved (baseline, creditdsl, creditdsl --workers W, ...),
 R times; figures are medians and ratios are of medians from this same run, so
 other load on the machine affects both sides alike. Both sides write their
-audit to a file. Also measured: the baseline without its audit, peak RSS
+audit to a file. Also measured: the baseline without its audit, the floor
+(bench/floor.py: creditdsl's per-line obligations alone, no rules), peak RSS
 (largest process), and the compile+check time of a generated 1,000-rule
 rulebook (in process, median of 5). Figures go to stdout and to
 bench/out/bench.json. BENCH_EVENTS in the environment overrides --events
@@ -89,7 +90,8 @@ def main() -> None:
     lines = sum(1 for _ in open(events, "rb"))
 
     workers_cmd = [CREDITDSL, "run"]
-    runs: dict[str, list[dict]] = {"baseline": [], "baseline_no_audit": [], "creditdsl": [], "creditdsl_workers": []}
+    runs: dict[str, list[dict]] = {"baseline": [], "baseline_no_audit": [], "floor": [], "creditdsl": [],
+                                   "creditdsl_workers": []}
     base_res, mine_res, par_res = OUT / "baseline-result.json", OUT / "result.json", OUT / "result-workers.json"
     for i in range(a.repeat):
         runs["baseline"].append(measure([PY, str(HERE / "baseline.py"), str(events), str(OUT / "baseline-audit.tsv"), str(base_res)]))
@@ -97,6 +99,7 @@ def main() -> None:
                                           "--format", "json"], str(mine_res)))
         runs["creditdsl_workers"].append(measure([*workers_cmd, rulebook, str(events), "--audit", str(OUT / "audit-workers.jsonl"),
                                                   "--format", "json", "--workers", str(a.workers)], str(par_res)))
+        runs["floor"].append(measure([PY, str(HERE / "floor.py"), str(events), str(OUT / "floor-audit.jsonl")]))
         runs["baseline_no_audit"].append(measure([PY, str(HERE / "baseline.py"), str(events), "-", str(base_res), "--no-audit"]))
         print(f"round {i + 1}/{a.repeat}: " + ", ".join(f"{k} {v[-1]['seconds']:.2f} s" for k, v in runs.items()), flush=True)
 
@@ -114,6 +117,8 @@ def main() -> None:
         "ratio_creditdsl_vs_baseline": med["baseline"] / med["creditdsl"],
         "ratio_creditdsl_workers_vs_baseline": med["baseline"] / med["creditdsl_workers"],
         "workers_speedup": med["creditdsl"] / med["creditdsl_workers"],
+        "ratio_floor_vs_baseline": med["baseline"] / med["floor"],
+        "ratio_creditdsl_vs_floor": med["floor"] / med["creditdsl"],
         "peak_rss_mb": rss,
         "same_scores_and_tiers": not mismatches, "mismatches": mismatches,
         "workers_byte_identical": identical,
@@ -126,6 +131,9 @@ def main() -> None:
     for k in runs:
         print(f"  {k:<20} {med[k]:7.2f} s  {lines / med[k]:>10,.0f} events/s  peak RSS {rss[k]:6.0f} MB")
     print(f"  creditdsl / baseline (events/s):            {fig['ratio_creditdsl_vs_baseline']:.3f}x  (target >= 0.8x)")
+    print(f"  floor / baseline (bench/floor.py):          {fig['ratio_floor_vs_baseline']:.3f}x  "
+          "(per-line obligations alone, no rules)")
+    print(f"  creditdsl / floor:                          {fig['ratio_creditdsl_vs_floor']:.3f}x")
     print(f"  creditdsl --workers {a.workers} / baseline:            {fig['ratio_creditdsl_workers_vs_baseline']:.3f}x")
     print(f"  --workers {a.workers} speed-up over 1 worker:         {fig['workers_speedup']:.2f}x  (target >= 1.6x)")
     print(f"  peak RSS creditdsl (audit to file):         {rss['creditdsl']:.0f} MB  (target < 200 MB)")
