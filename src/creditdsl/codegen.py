@@ -170,6 +170,13 @@ def _type_function(src: _Src, plan: Any, rules: tuple, etype: str) -> None:  # n
     src("    else:")
     src("        H = " + _fline(['"line": ', _X("ev.line"), ', "at": "', _X("ev.at_text()"), '", "event": ',
                                 _X("QN(ev.id)"), ', "subject": ', _X("QN(st.id)"), ', "rule": ']))
+    if len(rules) == 1 and _certain(plan, rules[0]):  # the rule always applies: no bookkeeping
+        r = rules[0]
+        src(f"# rule {r.name!r}: no condition, no limit, no cap, constant effects")
+        _apply(src, plan, r, src.const(r, "RULE"), _q(r.name), TQ, TN, TI, names)
+        src("S.applied += 1")
+        src.depth -= 1
+        return
     src("best = -1")
     src("deferred = False")
     if any(r.group is not None for r in rules):
@@ -308,6 +315,17 @@ def _rule(src: _Src, plan: Any, r: Any, TQ: str, TN: str, TI: str, names: tuple)
     src.depth -= 1
 
 
+def _certain(plan: Any, r: Any) -> bool:
+    """A rule whose inlined effects always apply (``_apply`` never sets outcome 1): nothing
+    can skip it."""
+    if r.where is not None or r.except_ is not None or r.requires is not None or r.limit is not None \
+            or r.group is not None or r.grace is not None or r.cap is not None or not _inlinable(r):
+        return False
+    if any(_const(_change_expr(plan, r, k)) is None for k in range(len(r.changes))):
+        return False
+    return r.fine is None or (_fine_expr(plan, r) is not None and _const(_fine_expr(plan, r)) is not None)
+
+
 def _inlinable(r: Any) -> bool:
     if any(fn is None for _, fn, _ in r.changes):  # `LEDGER: reset`
         return False
@@ -398,7 +416,12 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
     # effects
     src("if AU:")
     src("    before = bal[:]")
-    src(f"    tb = {TI}(st)")
+    if plan.tier_cacheable:  # the cached tier without a call (Plan.tier_index's first step)
+        src("    tb = st.tier")
+        src(f"    if tb == {_DIRTY}:")
+        src(f"        tb = {TI}(st)")
+    else:
+        src(f"    tb = {TI}(st)")
     for k, (index, _C, duration) in enumerate(amounts):
         lo, hi = plan.floors[index], plan.ceilings[index]
         src(f"old = bal[{index}]")
