@@ -125,6 +125,7 @@ class Plan:
         )
         self.expire = [x.expire for x in rulebook.ledgers]
         self.resets = [(i, x.reset) for i, x in enumerate(rulebook.ledgers) if x.reset is not None]
+        self._tier_labels: dict[int, tuple] = {}  # labels() of a subject on no list, by tier
         from .codegen_tiers import tier_function
 
         fast_tier = tier_function(self)
@@ -239,6 +240,15 @@ class Plan:
 
     def labels(self, st: SubjectState, tier: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Sanctions and privileges in force: the tier's first, then lists' in declaration order."""
+        if not st.lists:  # the tier's alone: the same for every subject of the tier
+            cache = self._tier_labels
+            found = cache.get(tier)
+            if found is None:
+                found = cache[tier] = self._labels(st, tier)
+            return found
+        return self._labels(st, tier)
+
+    def _labels(self, st: SubjectState, tier: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
         out = []
         for table in (self.sanctions, self.privileges):
             seen: dict[str, None] = {}
