@@ -33,7 +33,7 @@ from typing import Any, Callable
 from .expressions import Skip, decimal_context
 from .plan import signed
 from .results import _n, _num_cache, _q, _str_cache, quote
-from .schedule import LIST_END, REVERT, TCAP_END
+from .schedule import DEADLINE, LIST_END, REVERT, TCAP_END
 from .state import counters, period_counter
 from .values import period_key
 
@@ -101,9 +101,10 @@ def _bal_parts(names: tuple[str, ...], var: str) -> list:
     return parts
 
 
-def _skip_line(rq: str, TQ: str) -> str:
-    """The f-string of a `skipped` line (locals: q, H, rs, bt, t)."""
-    return _fline(['{"seq": ', _X("q"), ", ", _X("H"), rq + ', "outcome": "skipped", "reason": ', _X("rs"),
+def _skip_line(rq: str, TQ: str, outcome: str = "skipped") -> str:
+    """The f-string of a line that changes nothing, `skipped` or `deferred` (locals: q, H, rs,
+    bt, t)."""
+    return _fline(['{"seq": ', _X("q"), ", ", _X("H"), rq + f', "outcome": "{outcome}", "reason": ', _X("rs"),
                    ', "changes": {}, "before": ', _X("bt"), ', "after": ', _X("bt"), ', "tier_before": ', _X("t"),
                    ', "tier_after": ', _X("t"), "}"])
 
@@ -128,7 +129,7 @@ def build(plan: Any) -> dict[str, Callable]:
         _type_function(src, plan, rules, etype)
         ns: dict[str, Any] = {
             "Skip": Skip, "N": _n, "NG": _num_cache.get, "Q": _q, "QG": _str_cache.get, "QN": quote, "Decimal": Decimal, "period_counter": period_counter, "counters": counters,
-            "period_key": period_key, "REVERT": REVERT, "LIST_END": LIST_END, "TCAP_END": TCAP_END,
+            "period_key": period_key, "REVERT": REVERT, "DEADLINE": DEADLINE, "LIST_END": LIST_END, "TCAP_END": TCAP_END,
             "signed": signed, "UTC": timezone.utc, "RANK_NAMES": ("unmatched", "skipped", "remedied", "deferred", "applied"),
         }
         ns.update(src.consts)
@@ -291,7 +292,26 @@ def _rule(src: _Src, plan: Any, r: Any, TQ: str, TN: str, TI: str, names: tuple)
         src("if not deferred:")
         src("    R.agenda_seq += 1")
         src("    track = R.agenda_seq")
-        src(f"R.defer(ev, st, {R}, track)")
+        grace = r.grace
+        GD = src.const(grace.duration, "D")
+        prefix = f"grace {grace.duration} unless {' or '.join(grace.unless)}: until "
+        src("if F is not None:  # Runner.defer, with its line written here")
+        src.depth += 1
+        src(f"dl = {GD}.add(ev.at)")
+        src(f"R.push(dl, 2, DEADLINE, (st.id, {r.index}, ev, track))")
+        src("cell = R.open_lines.get(track)")
+        src("if cell is None:")
+        src("    R.open_lines[track] = [-1, 1]")
+        src("else:")
+        src("    cell[1] += 1")
+        src(f"bt = {_bal_text(src, names, 'bal')}")
+        src(f"t = {TQ}[{TI}(st)]")
+        src(f"rs = QN({prefix!r} + dl.isoformat())")
+        src("R.seq = q = R.seq + 1")
+        src(f"F({_skip_line(rq, TQ, 'deferred')})")
+        src.depth -= 1
+        src("else:")
+        src(f"    R.defer(ev, st, {R}, track)")
         if count_limit:
             src(count_limit)
         src("deferred = True")
