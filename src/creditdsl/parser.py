@@ -17,6 +17,7 @@ value`, E0105 expression too deep.
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -135,6 +136,11 @@ def _is_hidden(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc",) and ch not in "\n\r\t"
 
 
+# The characters prescan looks at (ch >= "\x7f" or ch < " "); tab and line feed are never
+# reported, so they are not even visited (the scan is a regex, not a loop per character).
+_SUSPECT = re.compile(r"[^\x20-\x7e\t\n]")
+
+
 def prescan(src: SourceFile) -> list[Diagnostic]:
     """Bounds and characters that no grammar should see."""
     out: list[Diagnostic] = []
@@ -142,27 +148,33 @@ def prescan(src: SourceFile) -> list[Diagnostic]:
     if len(text) > MAX_FILE_CHARS:
         out.append(error("E0005", f"the file has {len(text):,} characters; the bound is {MAX_FILE_CHARS:,}", src.span(0, 0)))
         return out
-    for i, ch in enumerate(text):
-        if ch >= "\x7f" or ch < " ":
-            if _is_hidden(ch):
-                name = unicodedata.name(ch, f"U+{ord(ch):04X}")
-                out.append(
-                    error(
-                        "E0006",
-                        f"invisible or control character U+{ord(ch):04X} ({name.lower()})",
-                        src.span(i, i + 1),
-                        help="delete it: such characters can make text read differently from what it is",
-                    )
+    for found in _SUSPECT.finditer(text):
+        i, ch = found.start(), found.group()
+        if _is_hidden(ch):
+            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+            out.append(
+                error(
+                    "E0006",
+                    f"invisible or control character U+{ord(ch):04X} ({name.lower()})",
+                    src.span(i, i + 1),
+                    help="delete it: such characters can make text read differently from what it is",
                 )
-                if len(out) >= 20:
-                    break
-            elif ch == "\r" and text[i + 1 : i + 2] != "\n":
-                out.append(error("E0001", "a carriage return that does not end a line", src.span(i, i + 1)))
+            )
+            if len(out) >= 20:
+                break
+        elif ch == "\r" and text[i + 1 : i + 2] != "\n":
+            out.append(error("E0001", "a carriage return that does not end a line", src.span(i, i + 1)))
     return out
 
 
 def parse(src: SourceFile) -> Tree:
     """The structure tree of a whole file; raises CreditDslError."""
+    return parse_prepared(src, prepare(src))
+
+
+def prepare(src: SourceFile) -> str:
+    """The text the structure grammar reads (a line break added at the end if missing), after the
+    checks no grammar makes (:func:`prescan`, an indented first line); raises CreditDslError."""
     problems = prescan(src)
     if problems:
         raise CreditDslError(problems)
@@ -176,6 +188,11 @@ def parse(src: SourceFile) -> Tree:
         )
     if not text.endswith("\n"):
         text = text + "\n"  # the last line needs no line break
+    return text
+
+
+def parse_prepared(src: SourceFile, text: str) -> Tree:
+    """The structure tree of ``text`` (from :func:`prepare`); raises CreditDslError."""
     try:
         return structure_parser().parse(text)
     except IndentationProblem as p:
