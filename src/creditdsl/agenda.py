@@ -133,7 +133,8 @@ class Agenda:
                               f"remedied by {remedy[0]} at {remedy[1][0].astimezone(self.tz).isoformat()}",
                               changes=(), before=bal, after=bal, tier_before=tier, tier_after=tier)
             else:
-                rank = self.apply(r, st, ev, ev.line, at, ev.id)
+                fast = self.fast.get((DEADLINE, rule_index))  # codegen.py: the rule applied inline
+                rank = fast(self, st, ev, at) if fast is not None else self.apply(r, st, ev, ev.line, at, ev.id)
             cell = self.open_lines[track]
             if rank > cell[0]:
                 cell[0] = rank

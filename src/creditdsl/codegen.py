@@ -118,25 +118,56 @@ def _bal_text(src: _Src, names: tuple[str, ...], var: str) -> str:
     return " + ".join(parts) + " + '}'" if parts else "'{}'"
 
 
-def build(plan: Any) -> dict[str, Callable]:
+def build(plan: Any) -> dict[Any, Callable]:
+    """Event type → the fold of its rules; ``(DEADLINE, rule index)`` → a grace rule applied
+    at its deadline (agenda.py). Empty: no generated code (``CREDITDSL_NO_CODEGEN``)."""
     if os.environ.get("CREDITDSL_NO_CODEGEN"):
         return {}
-    out: dict[str, Callable] = {}
+    out: dict[Any, Callable] = {}
     types = list(plan.by_type) + [t for t in sorted(set(plan.remedies) | set(plan.watch)) if t not in plan.by_type]
     for etype in types:
-        rules = plan.by_type.get(etype, ())
         src = _Src()
-        _type_function(src, plan, rules, etype)
-        ns: dict[str, Any] = {
-            "Skip": Skip, "N": _n, "NG": _num_cache.get, "Q": _q, "QG": _str_cache.get, "QN": quote, "Decimal": Decimal, "period_counter": period_counter, "counters": counters,
-            "period_key": period_key, "REVERT": REVERT, "DEADLINE": DEADLINE, "LIST_END": LIST_END, "TCAP_END": TCAP_END,
-            "signed": signed, "UTC": timezone.utc, "RANK_NAMES": ("unmatched", "skipped", "remedied", "deferred", "applied"),
-        }
-        ns.update(src.consts)
-        code = compile("\n".join(src.lines) + "\n", f"<creditdsl rules for {etype!r}>", "exec")
-        exec(code, ns)  # noqa: S102 - our own generated source, from a checked rulebook
-        out[etype] = ns["fold"]
+        _type_function(src, plan, plan.by_type.get(etype, ()), etype)
+        out[etype] = _compiled(src, f"<creditdsl rules for {etype!r}>")
+    for r in plan.all_rules:
+        if r.grace is not None and _inlinable(r):
+            src = _Src()
+            _deadline_function(src, plan, r)
+            out[(DEADLINE, r.index)] = _compiled(src, f"<creditdsl deadline of {r.name!r}>")
     return out
+
+
+def _compiled(src: _Src, name: str) -> Callable:
+    ns: dict[str, Any] = {
+        "Skip": Skip, "N": _n, "NG": _num_cache.get, "Q": _q, "QG": _str_cache.get, "QN": quote, "Decimal": Decimal,
+        "period_counter": period_counter, "counters": counters, "period_key": period_key, "REVERT": REVERT,
+        "DEADLINE": DEADLINE, "LIST_END": LIST_END, "TCAP_END": TCAP_END, "signed": signed, "UTC": timezone.utc,
+        "RANK_NAMES": ("unmatched", "skipped", "remedied", "deferred", "applied"),
+    }
+    ns.update(src.consts)
+    code = compile("\n".join(src.lines) + "\n", name, "exec")
+    exec(code, ns)  # noqa: S102 - our own generated source, from a checked rulebook
+    return ns["fold"]
+
+
+def _deadline_function(src: _Src, plan: Any, r: Any) -> None:
+    """Runner.apply of grace rule ``r`` at its deadline ``at`` (no remedy came): returns the
+    rank of the decision, 4 or 1 (agenda.py's DEADLINE work)."""
+    names = plan.ledger_names
+    TQ = src.const(tuple(_q(t) for t in plan.tier_names) + ("null",), "TQ")
+    TN = src.const(tuple(plan.tier_names) + (None,), "TN")
+    TI = src.const(plan.tier_index, "TI")
+    src("def fold(R, st, ev, at):")
+    src.depth += 1
+    src("F = R.raw")
+    src("AU = R.audit is not None")
+    src("bal = st.bal")
+    src("if F is not None:")
+    src("    H = " + _fline(['"line": ', _X("ev.line"), ', "at": "', _X("at.isoformat()"), '", "event": ',
+                            _X("QN(ev.id)"), ', "subject": ', _X("QN(st.id)"), ', "rule": ']))
+    _apply(src, plan, r, src.const(r, "RULE"), _q(r.name), TQ, TN, TI, names, at="at")
+    src("return outcome")
+    src.depth -= 1
 
 
 def _type_function(src: _Src, plan: Any, rules: tuple, etype: str) -> None:  # noqa: C901
@@ -354,8 +385,10 @@ def _inlinable(r: Any) -> bool:
     return True
 
 
-def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: str, names: tuple) -> None:  # noqa: C901
-    """Runner.apply for an event, inlined; sets ``outcome``."""
+def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: str, names: tuple,  # noqa: C901
+           at: str = "ev.at") -> None:
+    """Runner.apply for an event, inlined; sets ``outcome``. ``at``: the expression of the instant
+    it applies at (the event's, or a grace deadline)."""
     amounts = []
     risky = []
     for k, (index, fn, duration) in enumerate(r.changes):
@@ -389,7 +422,7 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
             src("    raise Skip('the fine is not a number')")
         src.depth -= 1
         src("except Skip as s:")
-        src(f"    R._skip(None, st, {R}, s.reason, ev.line, ev.at, ev.id)")
+        src(f"    R._skip(None, st, {R}, s.reason, ev.line, {at}, ev.id)")
         src("    outcome = 1")
         src("if outcome == 4:")
         src.depth += 1
@@ -402,7 +435,7 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
     if r.cap is not None:
         cap = r.cap
         CA = src.const(cap.amount, "C")
-        src(f"pk = period_key(ev.at, {cap.period!r})")
+        src(f"pk = period_key({at}, {cap.period!r})")
         src("room_left = False")
         for k, (index, _C, _d) in enumerate(amounts):
             src(f"cc{k} = period_counter(st.counts or counters(st, {len(plan.counter_keys)}), "
@@ -429,7 +462,7 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
             src("    R.seq = q = R.seq + 1")
             src(f"    F({_skip_line(rq, TQ)})")
             src("elif AU:")
-            src(f"    R._skip(None, st, {R}, {f'{r.cap_text} reached'!r}, ev.line, ev.at, ev.id)")
+            src(f"    R._skip(None, st, {R}, {f'{r.cap_text} reached'!r}, ev.line, {at}, ev.id)")
             src.depth -= 1
             src("if outcome == 4:")
             src.depth += 1
@@ -468,14 +501,14 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
             LA = src.const(lasting, "D")
             why = f"for {lasting}" if duration is not None else f"expire: {lasting}"
             src(f"if p{k}:")
-            src(f"    token = R.push({LA}.add(ev.at), 0, REVERT, (st.id, {index}, p{k}, {r.index}, ev.line, ev.id, ev.at, {why!r}))")
+            src(f"    token = R.push({LA}.add({at}), 0, REVERT, (st.id, {index}, p{k}, {r.index}, ev.line, ev.id, {at}, {why!r}))")
             src(f"    st.pending[token] = {index}")
     if r.fine is not None:
         src("st.fines += fine")
     if r.tier_cap >= 0:
         if r.tier_cap_for is not None:
             TF = src.const(r.tier_cap_for, "D")
-            src(f"token = R.push({TF}.add(ev.at), 0, TCAP_END, (st.id, {r.index}, ev.line, ev.id))")
+            src(f"token = R.push({TF}.add({at}), 0, TCAP_END, (st.id, {r.index}, ev.line, ev.id))")
             src(f"st.own_tcaps()[token] = {r.tier_cap}")
         else:
             src(f"if {r.tier_cap} > st.cap:")
@@ -486,7 +519,7 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
             src(f"st.own_lists()[{name!r}] = None")
         else:
             TM = src.const(term, "D")
-            src(f"st.own_lists()[{name!r}] = R.push({TM}.add(ev.at), 0, LIST_END, (st.id, {name!r}, {r.index}, ev.line, ev.id))")
+            src(f"st.own_lists()[{name!r}] = R.push({TM}.add({at}), 0, LIST_END, (st.id, {name!r}, {r.index}, ev.line, ev.id))")
     if r.unlist:
         src(f"gone = tuple(n for n in {tuple(r.unlist)!r} if n in st.lists)")
         src("for n in gone:")
@@ -518,7 +551,7 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
     src("else:")
     src.depth += 1
     ch = ", ".join(f"({names[index]!r}, p{k})" for k, (index, _c, _d) in enumerate(amounts))
-    src(f"R.emit(ev.line, ev.at, ev.id, st.id, {R}, 'applied', None if notes is None else '; '.join(notes), "
+    src(f"R.emit(ev.line, {at}, ev.id, st.id, {R}, 'applied', None if notes is None else '; '.join(notes), "
         f"changes=({ch}{',' if len(amounts) == 1 else ''}), before=tuple(before), after=tuple(bal), "
         f"tier_before={TN}[tb], tier_after={TN}[ta], fine={'fine' if r.fine is not None else 'None'}, "
         f"listed={tuple(r.list)!r}, unlisted={'gone' if r.unlist else '()'})")
