@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from .codegen import _DIRTY, _const, _Src
+from .codegen_source import _DIRTY, _const, _Src
 
 _CMP = {"<", "<=", ">", ">=", "==", "!="}
 
