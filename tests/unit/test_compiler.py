@@ -326,15 +326,15 @@ def all_spans(x):
 
 def _structure_both_ways(text: str):
     """(fast line reader's entries or None, Lark's entries or None when Lark reports an error)."""
-    from creditdsl import compiler, parser
+    from creditdsl import entries, parser
     from creditdsl.diagnostics import CreditDslError
     from creditdsl.source import SourceFile
 
     src = SourceFile("t.rulebook", text)
     prepared = parser.prepare(src)
-    fast = compiler._fast_entries(src, prepared)
+    fast = entries._fast_entries(src, prepared)
     try:
-        slow = compiler._entries(parser.parse_prepared(src, prepared), src)
+        slow = entries._entries(parser.parse_prepared(src, prepared), src)
     except CreditDslError:
         slow = None
     return fast, slow
