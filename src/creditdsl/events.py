@@ -31,6 +31,7 @@ Decoding has two paths:
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import json
 import re
@@ -154,7 +155,7 @@ def decode_line(raw: bytes) -> tuple[Any, InvalidLine | None]:
         return None, InvalidLine(0, "E0407", f"line longer than {MAX_LINE_BYTES} bytes")
     try:
         value = _fast.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError, ValueError, RecursionError):
+    except (msgspec.DecodeError, UnicodeDecodeError, ValueError, RecursionError, ArithmeticError):
         value = None
     else:
         if type(value) is not dict or _vouch(raw, value):
@@ -170,6 +171,8 @@ def decode_line(raw: bytes) -> tuple[Any, InvalidLine | None]:
         return None, InvalidLine(0, "E0406", f"duplicate JSON key `{exc.args[0]}`")
     except RecursionError:
         return None, InvalidLine(0, "E0401", "not JSON: nested too deeply")
+    except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond what Decimal holds
+        return None, InvalidLine(0, "E0404", "a number is out of range (its exponent is too large to hold)")
     except ValueError as exc:
         msg = str(exc).split(":", 1)[0] if isinstance(exc, json.JSONDecodeError) else str(exc)
         return None, InvalidLine(0, "E0401", f"not JSON: {msg}")
@@ -412,9 +415,31 @@ def _canon(value: Any) -> Any:
     if t is list:
         return [_canon(v) for v in value]
     if t is Decimal or (t is int):
-        d = Decimal(value)
-        return msgspec.Raw((str(d.normalize()) if d else "0").encode())
+        return _canon_number(Decimal(value))
     return value
+
+
+# normalize() exactly as a run's context does it (28 digits, exponents within ±999,999),
+# but refusing to round or overflow: such numbers take the exact form below instead
+_CANON = decimal.Context(prec=28, traps=[decimal.Inexact, decimal.Overflow, decimal.InvalidOperation])
+
+
+def _canon_number(d: Decimal) -> msgspec.Raw:
+    """The canonical text of a number: ``str(d.normalize())`` (so ``1.0`` and ``1`` agree),
+    or, when that would round (more than 28 significant digits) or overflow, the exact
+    ``#digits e exponent`` (no other value encodes to a ``#``)."""
+    if not d:
+        return _ZERO
+    try:
+        return msgspec.Raw(str(d.normalize(_CANON)).encode())
+    except ArithmeticError:
+        sign, digits, exponent = d.as_tuple()
+        text = "".join(map(str, digits)).rstrip("0")
+        exponent += len(digits) - len(text)
+        return msgspec.Raw(f"#{'-' if sign else ''}{text}e{exponent}".encode())
+
+
+_ZERO = msgspec.Raw(b"0")
 
 
 def _plain(value: Any) -> bool:

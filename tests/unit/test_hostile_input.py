@@ -141,3 +141,42 @@ def test_an_impossible_at_between_offsets_is_an_invalid_line_not_a_crash(tmp_pat
     result = run(RULEBOOK, str(path), as_of="2030-01-01")
     assert (result.summary.lines, result.summary.applied, result.summary.invalid) == (3, 2, 1)
     assert [(x.line, x.code) for x in result.invalid] == [(2, "E0409")]
+
+
+def test_a_number_beyond_what_decimal_holds_is_an_invalid_line(tmp_path):
+    # found by `make fuzz`: 1e999123456789012345678901234567 raised decimal.InvalidOperation
+    line = b'{"id": "1", "subject": "s", "type": "e", "at": "2020-01-01", "amount": 1e999123456789012345678901234567}'
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(line + b"\n")
+    for source in (str(path), [line]):
+        result = run(RULEBOOK, source, as_of="2030-01-01")
+        assert [(x.line, x.code) for x in result.invalid] == [(1, "E0404")]
+        assert "out of range" in result.invalid[0].reason
+
+
+def test_numbers_past_28_digits_or_the_exponent_range_are_compared_exactly():
+    # found by `make fuzz`: the duplicate check normalised numbers in the run's context, which
+    # overflowed on 1e99999999 (a traceback) and rounded 30 digits to 28 (other content
+    # passed for a duplicate)
+    base = '{"id": "1", "subject": "s", "type": "e", "at": "2020-01-01", "amount": %s}'
+    for first, again, outcome in [
+        ("1e99999999", "1e99999999", "duplicate"),
+        ("10E99999998", "1e99999999", "duplicate"),
+        ("123456789012345678901234567890", "123456789012345678901234567890", "duplicate"),
+        ("123456789012345678901234567890", "123456789012345678901234567891", "E0405"),
+        ("1.50", "1.5", "duplicate"),
+    ]:
+        result = run(RULEBOOK, [base % first, base % again], as_of="2030-01-01")
+        got = "duplicate" if result.summary.duplicate else [x.code for x in result.invalid][0]
+        assert got == outcome, (first, again, got)
+
+
+def test_the_content_digest_of_ordinary_numbers_is_what_state_files_hold():
+    # saved states hold digests: the canonical text of a number up to 28 digits is unchanged
+    import hashlib
+
+    from creditdsl.events import content_digest
+
+    value = {"id": "1", "amount": Decimal("1500.0"), "n": 7, "x": [Decimal("-0.50")]}
+    blob = b'{"amount":1.5E+3,"id":"1","n":7,"x":[-0.5]}'
+    assert content_digest(value) == hashlib.blake2b(blob, digest_size=16).digest()
