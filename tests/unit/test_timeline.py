@@ -9,6 +9,7 @@ impossible dates of a valid shape, dates without a time, unreadable text.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -36,16 +37,18 @@ _AT = hs.one_of(
 _ATS = hs.lists(_AT, min_size=1, max_size=8).flatmap(lambda x: hs.sampled_from([x, sorted(x)]))
 
 
-def _lines(ats: list[str]) -> list[str]:
-    return [json.dumps({"id": f"e{i}", "subject": "p", "type": "littering", "at": at}) for i, at in enumerate(ats)]
+def _log(tmp_path_factory, ats: list[str]) -> tuple[Path, list[str]]:
+    """An events file of one littering event per `at`, and its lines."""
+    lines = [json.dumps({"id": f"e{i}", "subject": "p", "type": "littering", "at": at}) for i, at in enumerate(ats)]
+    log = tmp_path_factory.mktemp("scan") / "events.jsonl"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return log, lines
 
 
 @settings(max_examples=150, deadline=None)
 @given(_ATS)
 def test_sorted_means_the_valid_events_are_in_order(tmp_path_factory, ats):
-    log = tmp_path_factory.mktemp("scan") / "events.jsonl"
-    lines = _lines(ats)
-    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    log, lines = _log(tmp_path_factory, ats)
     keys = [e.key for e in (parse_event(x.encode(), 1, TZ) for x in lines) if not isinstance(e, InvalidLine)]
     if scan_sorted(log, TZ):
         assert keys == sorted(keys)
@@ -54,9 +57,7 @@ def test_sorted_means_the_valid_events_are_in_order(tmp_path_factory, ats):
 @settings(max_examples=150, deadline=None)
 @given(_ATS)
 def test_a_file_and_the_same_lines_in_memory_give_the_same_run(tmp_path_factory, ats):
-    log = tmp_path_factory.mktemp("scan") / "events.jsonl"
-    lines = _lines(ats)
-    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    log, lines = _log(tmp_path_factory, ats)
     audits = [AuditCollector(), AuditCollector()]
     got = [run(rongcheng(), source, audit=a) for source, a in zip((str(log), list(lines)), audits)]
     assert result_json(got[0]) == result_json(got[1])
