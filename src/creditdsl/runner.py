@@ -67,8 +67,7 @@ class Runner(Agenda):
         # --workers (parallel.py): each decision's place in the one-worker order, see `position`
         self.keyed = False
         self.pos = ""
-        self.sub = 0
-        self.idx = 0
+        self.sub = 0  # agenda pushes made by the work now running
         self.origins: dict[int, str] = {}
         self.warn_pos: list[str] = []
         self.log_path: str | None = None  # the log file whose byte offsets line tokens name
@@ -77,7 +76,6 @@ class Runner(Agenda):
         """Keyed mode: the work now running is at ``pos`` (parallel.py defines the encoding)."""
         self.pos = pos
         self.sub = 0
-        self.idx = 0
 
     # ------------------------------------------------------------ helpers
     def state(self, subject: str) -> SubjectState:

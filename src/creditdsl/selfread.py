@@ -13,17 +13,22 @@ when it is not a valid event. Every
 worker also decodes lines from the top until the first valid event at or before
 ``as_of`` (the start of the calendar-reset chain, the same in all of them).
 
-Each worker writes its decisions keyed by position (parallel.py) and its passive
-lines (invalid, duplicate) to a second file keyed by line number: a passive line's
-place in the one-worker order is after the decisions of the events above it and
-before anything after them. The one-worker run takes timed work when the next event
-arrives (or at the first `later` line, or at the end), so the parent merges the keyed
-files, holds the timed work that comes between two event decisions (an event's or a
-`later` line's key has the phase character ``1`` at index 15, then its line), and
-when the next event decision comes, writes the passive lines whose line is below that
-event's, then the held work, then the event's decisions; at the end, the rest of the
-passive lines, then the held work. ``later`` lines are
-keyed by their own instant, as in the parent-dispatch path.
+Each worker writes its decisions as records keyed by position (worker_audit.py) and
+its passive lines (invalid, duplicate) to a second file keyed by line number: a
+passive line's place in the one-worker order is after the decisions of the events
+above it and before anything after them. The one-worker run takes timed work when
+the next event arrives (or at the first `later` line, or at the end), so the merge
+holds the timed work that comes between two event records (an event's or a `later`
+line's key has the phase character ``1`` at index 15, then its line), and when the
+next event record comes, writes the passive lines whose line is below that event's,
+then the held work, then the event's decisions; at the end, the rest of the passive
+lines, then the held work. ``later`` lines are keyed by their own instant, as in the
+parent-dispatch path.
+
+The parent merges in a thread while the workers fold, reading their files as they
+grow (``worker_audit.follow``); a worker flushes both files every 4,096 lines read,
+with a heartbeat in the passive file, so the merge never waits for more than that.
+If a worker fails, the merge stops and the parent raises.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import multiprocessing
 import os
 import pickle
 import tempfile
+import threading
 from datetime import timezone
 from typing import IO, Any
 
@@ -42,37 +48,16 @@ import msgspec
 from .events import Event, InvalidLine, fast_event, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects
-from .runner import DUPLICATE, INVALID, LATER, Runner, instant_code
-from .parallel import _KeyedWriter, gather, partition, summary_total
+from .agenda import _US, _YEAR1
+from .runner import DUPLICATE, INVALID, LATER, Runner, instant_code, unknown_type
+from .parallel import gather, partition, result_rows, summary_total
 from .plan import Plan
 from .results import RunResult
 from .state import DUPLICATE as SEEN_DUPLICATE
-from .state import NEW
+from .state import _LINE_BITS, _LINE_LIMIT, NEW, _blake, _pack
+from .worker_audit import US, GroupWriter, Numbered, PassiveWriter, follow, text_of
 
 _UTC = timezone.utc
-_SEP = "\x1f"  # between a record's key and its line
-
-
-class _PassiveWriter:
-    """Passive lines keyed by their line number (12 digits)."""
-
-    def __init__(self, stream: IO[str]):
-        self.stream = stream
-        self.pending: list[str] = []
-        self.line = 0
-
-    def __call__(self, d: Any) -> None:
-        from .parallel import _PREFIX
-        from .results import decision_json
-
-        d.seq = 0
-        self.pending.append(f"{self.line:012d}\x1f{decision_json(d, self.names)[_PREFIX:]}")
-
-    def flush(self) -> None:
-        if self.pending:
-            self.pending.append("")
-            self.stream.write("\n".join(self.pending))
-            self.pending = []
 
 
 class _Subject(msgspec.Struct):
@@ -107,9 +92,8 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             keyed = passive_out = None
             if audit_paths is not None:
                 files = [open(p, "w", encoding="utf-8", newline="\n") for p in audit_paths]
-                keyed = _KeyedWriter(runner, files[0], plan.ledger_names)
-                passive_out = _PassiveWriter(files[1])
-                passive_out.names = keyed.names
+                keyed = GroupWriter(runner, files[0], plan.ledger_names)
+                passive_out = PassiveWriter(files[1], keyed)
                 runner.audit = keyed
                 runner.raw = keyed.raw
             for s in _subjects(subjects)[0]:
@@ -123,16 +107,22 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             agenda = runner.agenda
             flushed = False
             simple = not (plan.resets or plan.triggers)
+            timed = bool(plan.watch)  # st.now is read by count() only
+            unknown = unknown_type if runner.fast else None  # as in interpreter._fold_stream
             fast_of = runner.fast.get
             number = offset = 0
             runner.log_path = path  # line tokens in the duplicate memory (Runner.duplicate_check)
+            states = runner.states
+            started = False
             with open(path, "rb") as fh:
                 for raw in fh:
+                    if not number & 4095 and passive_out is not None:  # the merge reads as we go
+                        passive_out.heartbeat(number)
                     number += 1
                     start = offset
                     offset += len(raw)
                     own = _owner_of(raw, cache, workers)
-                    if own is not None and own != index and runner.started:
+                    if own != index and started and own is not None:
                         continue
                     item = fast_event(raw, number, tz)
                     if item is None:
@@ -140,21 +130,24 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                         if not stripped:
                             continue
                         item = parse_event(stripped, number, tz)
-                    valid = type(item) is Event
+                        if type(item) is InvalidLine:
+                            if own is None:
+                                own = 0
+                            if own == index:
+                                summary.lines += 1
+                                invalid.append(item)
+                                _passive(runner, passive_out, keyed, INVALID, item)
+                            continue
                     if own is None:
-                        own = partition(item.subject, workers) if valid else 0
-                    if not runner.started and valid and (as_of_key is None or item.key <= as_of_key):
-                        runner.started = True  # the first event of the log starts the reset chain
+                        own = partition(item.subject, workers)
+                    key = item.key
+                    if not started and (as_of_key is None or key <= as_of_key):
+                        started = runner.started = True  # the first event of the log starts the reset chain
                         runner.position("!")
                         runner.start_resets(item.at)
                     if own != index:
                         continue
                     summary.lines += 1
-                    if not valid:
-                        invalid.append(item)
-                        _passive(runner, passive_out, keyed, INVALID, item)
-                        continue
-                    key = item.key
                     if as_of_key is not None and key > as_of_key:
                         runner.state(item.subject)
                         if not flushed:
@@ -163,38 +156,48 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                         runner.position(instant_code(key) + "1" + f"{number:012d}")
                         runner.passive(LATER, item)
                         continue
-                    st = runner.state(item.subject)
-                    seen = runner.duplicate_check(st, item, start)
-                    if seen == NEW:
-                        if latest is None or key > latest.key:
-                            latest = item
-                        if agenda and agenda[0][:2] <= (key, 0):
-                            runner.run_agenda((key, 0))
-                        fast = simple and fast_of(item.type)
-                        if fast and runner.started:  # Runner.event's common case, inlined
-                            runner.pos = instant_code(key) + "1" + f"{number:012d}"
-                            runner.sub = runner.idx = 0
+                    st = states.get(item.subject) or runner.state(item.subject)
+                    # the new-id case of Runner.duplicate_check, inlined as in interpreter._fold_stream
+                    records = st.seen
+                    hkey = _blake(item.id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+                    if start < _LINE_LIMIT and records.find(hkey) < 0:
+                        st.seen = records + hkey + _pack(_LINE_BITS | start)
+                    else:
+                        seen = runner.duplicate_check(st, item, start)
+                        if seen == SEEN_DUPLICATE:
+                            _passive(runner, passive_out, keyed, DUPLICATE, item)
+                            continue
+                        if seen != NEW:
+                            bad = InvalidLine(number, "E0405", f"event `{item.id}` of subject `{item.subject}` seen "
+                                              "before with other content", item.id, item.subject, item.at)
+                            invalid.append(bad)
+                            _passive(runner, passive_out, keyed, INVALID, bad)
+                            continue
+                    latest = item  # sorted input: no valid event before it is later
+                    if agenda and agenda[0][0] <= key and agenda[0][:2] <= (key, 0):
+                        runner.run_agenda((key, 0))
+                    fast = simple and (fast_of(item.type) or unknown)
+                    if fast:  # Runner.event's common case, inlined
+                        runner.pos = f"{(key - _YEAR1) // _US:015x}1{number:012d}"  # instant_code, inlined
+                        runner.sub = 0
+                        if timed:
                             st.now = item.at
                             fast(runner, st, item)
                             st.now = None
                         else:
-                            runner.event(item)
-                    elif seen == SEEN_DUPLICATE:
-                        _passive(runner, passive_out, keyed, DUPLICATE, item)
+                            fast(runner, st, item)
                     else:
-                        bad = InvalidLine(number, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before "
-                                          "with other content", item.id, item.subject, item.at)
-                        invalid.append(bad)
-                        _passive(runner, passive_out, keyed, INVALID, bad)
+                        runner.event(item)
+            if passive_out is not None:
+                passive_out.close(number)  # no passive line after the last line
             conn.send_bytes(pickle.dumps(("done", None if latest is None else (latest.key, latest.at))))
             as_of = pickle.loads(conn.recv_bytes())
             if as_of is not None:
                 runner.run_agenda((as_of.astimezone(_UTC), 9))
             subjects_out = runner.finish(as_of, release=True)
             if keyed is not None:
-                keyed.flush()
-                passive_out.flush()
-            conn.send_bytes(pickle.dumps((subjects_out, runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
+                keyed.close()
+            conn.send_bytes(pickle.dumps((result_rows(subjects_out), runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
                                           invalid), protocol=pickle.HIGHEST_PROTOCOL))
         except BaseException as exc:  # report, never hang the parent
             try:
@@ -222,8 +225,13 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
                   audit_stream: IO[str] | None) -> RunResult:
     tmp = tempfile.mkdtemp(prefix="creditdsl-workers-")
     paths = [(os.path.join(tmp, f"audit-{i}"), os.path.join(tmp, f"passive-{i}")) for i in range(workers)]
+    for pair in paths:  # the merge may open them before the workers do
+        for p in pair:
+            open(p, "wb").close()
     ctx = multiprocessing.get_context("fork")
     conns, procs = [], []
+    failed = threading.Event()
+    merge = None
     try:
         for i in range(workers):
             mine, theirs = ctx.Pipe()
@@ -233,6 +241,9 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
             theirs.close()
             conns.append(mine)
             procs.append(p)
+        if audit_stream is not None:  # merged while the workers fold (the files end with END)
+            merge = _MergeThread(paths, audit_stream, failed)
+            merge.start()
         latest = None
         for i, conn in enumerate(conns):
             msg = pickle.loads(conn.recv_bytes())
@@ -245,8 +256,14 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
         for conn in conns:
             conn.send_bytes(pickle.dumps(as_of))
         parts = gather(conns, procs)
-        if audit_stream is not None:
-            _merge(paths, audit_stream)
+        if merge is not None:
+            merge.join()
+            merge.done()
+    except BaseException:
+        failed.set()
+        if merge is not None:
+            merge.join()
+        raise
     finally:
         for p in procs:
             if p.is_alive():
@@ -259,41 +276,52 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
     return summary_total(plan, as_of, parts, 0, invalid, bad_subjects)
 
 
-def _merge(paths: list[tuple[str, str]], out: IO[str]) -> None:
-    files = [open(p, encoding="utf-8", newline="\n") for pair in paths for p in pair]
-    try:
-        passive = heapq.merge(*files[1::2])
-        pend = next(passive, None)
-        seq = 0
-        lines: list[str] = []
-        work: list[str] = []  # timed work merged since the last event decision
-        for record in heapq.merge(*files[0::2]):
-            if record[15] != "1":
-                work.append(record)
-                continue
-            if pend is not None:  # an event decision: the passive lines above its line come first
-                line = record[16:28]
-                while pend is not None and pend[:12] < line:
-                    seq += 1
-                    lines.append(f'{{"seq": {seq}, {pend[13:]}')
-                    pend = next(passive, None)
-            for w in work:  # then the work this event's arrival ran
-                seq += 1
-                lines.append(f'{{"seq": {seq}, {w.partition(_SEP)[2]}')
+class _MergeThread(threading.Thread):
+    """_merge in a thread of the parent, reading the workers' files as they grow."""
+
+    def __init__(self, paths: list[tuple[str, str]], out: IO[str], failed: threading.Event):
+        super().__init__(name="creditdsl-merge", daemon=True)
+        self.args_ = (paths, out, failed)
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            _merge(*self.args_)
+        except BaseException as exc:  # raised in the parent's thread by done()
+            self.error = exc
+            self.args_[2].set()
+
+    def done(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def _merge(paths: list[tuple[str, str]], out: IO[str], failed: threading.Event | None = None) -> None:
+    """The workers' audits in the one-worker order (see the module's docstring)."""
+    numbered = Numbered(out)
+    batch = numbered.batch
+    passive = heapq.merge(*(follow(pair[1], failed) for pair in paths))
+    pend = next(passive, None)
+    work: list[str] = []  # the timed work merged since the last event's record
+    for record in heapq.merge(*(follow(pair[0], failed) for pair in paths)):
+        if record[15] != "1":
+            work.append(record)
+            continue
+        if pend is not None:  # an event's record: the passive lines above its line come first
+            line = record[16:28]
+            while pend is not None and pend[:12] < line:
+                if pend[12] == US:  # not a heartbeat (FS)
+                    batch.append(pend[13:])
+                pend = next(passive, None)
+        if work:  # then the work this event's arrival ran
+            batch.extend(map(text_of, work))
             work.clear()
-            seq += 1
-            lines.append(f'{{"seq": {seq}, {record.partition(_SEP)[2]}')
-            if len(lines) >= 4096:
-                out.write("".join(lines))
-                lines = []
-        while pend is not None:  # passive lines after the last event, then the work up to as_of
-            seq += 1
-            lines.append(f'{{"seq": {seq}, {pend[13:]}')
-            pend = next(passive, None)
-        for w in work:
-            seq += 1
-            lines.append(f'{{"seq": {seq}, {w.partition(_SEP)[2]}')
-        out.write("".join(lines))
-    finally:
-        for f in files:
-            f.close()
+        batch.append(text_of(record))
+        if len(batch) >= 2048:
+            numbered.flush()
+    while pend is not None:  # passive lines after the last event, then the work up to as_of
+        if pend[12] == US:
+            batch.append(pend[13:])
+        pend = next(passive, None)
+    batch.extend(map(text_of, work))
+    numbered.flush()

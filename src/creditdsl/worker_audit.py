@@ -1,0 +1,166 @@
+"""The audit files `--workers` processes write for the parent's merge, and their reading.
+
+Public API (for parallel.py and selfread.py)::
+
+    GroupWriter(runner, stream, ledger_names)   a worker's decisions, one record per work item
+    PassiveWriter(stream, group_writer)         passive lines keyed by line, with heartbeats
+    follow(path, failed) -> Iterator[str]       a file's records as another process writes it
+    Numbered(out)                               the merged texts, numbered and written
+    text_of(record) -> str                      a record's text
+
+The format. A file is a sequence of *records*, each ``RS key US text`` (RS ``\\x1e``,
+US ``\\x1f``), and ends with ``RS GS`` (GS ``\\x1d``). ``text`` is one or more audit lines,
+each written ``{"seq": %d, ...}`` and ended by a newline, with every other ``%`` doubled: the
+parent numbers a whole batch of merged texts with one ``%`` (``batch % (seq+1, ..., seq+n)``,
+n = its newlines) instead of formatting line by line. Audit lines never hold a raw control
+character (JSON escapes them), so no separator occurs in a text and no newline inside a line.
+
+* A group file (GroupWriter): the key is the position of a work item (parallel.py), and
+  the record holds all its decisions (a work item's decisions are taken one after another).
+  No position is a proper prefix of another and US sorts below every key character, so
+  plain string order of records is position order: ``heapq.merge`` of the records of N
+  files, each already in order, is the one-worker order of the work items.
+* A passive file (PassiveWriter, selfread.py): the key is the line number (12 digits); a
+  *heartbeat* ``RS line FS`` (FS ``\\x1c``) says every passive line up to ``line`` is
+  written, so a merge reading the file as it grows need not wait for a passive line that
+  may never come.
+
+Writers flush their file at every batch, so the parent can merge while the workers fold.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import IO, Any, Iterator
+
+from .results import Decision, _str, decision_json
+
+RS, US, FS = "\x1e", "\x1f", "\x1c"
+_END = b"\x1e\x1d"  # the last record of a file
+
+
+def _seq_hole(line: str) -> str:
+    """An audit line (``{"seq": N, ...}``) with its number made ``%d`` and its other ``%`` doubled,
+    ended by a newline."""
+    rest = line[line.index(","):]
+    if "%" in rest:
+        rest = rest.replace("%", "%%")
+    return f'{{"seq": %d{rest}\n'
+
+
+class GroupWriter:
+    """A worker's audit: a record per work item (``runner.pos``), its decisions in it."""
+
+    def __init__(self, runner: Any, stream: IO[str], ledger_names: tuple[str, ...]):
+        self.runner = runner
+        self.stream = stream
+        self.names = tuple(_str(n) for n in ledger_names)
+        self.pending: list[str] = []
+        self.last: str | None = None
+
+    def __call__(self, d: Decision) -> None:
+        d.seq = 0
+        self.raw(decision_json(d, self.names))
+
+    def raw(self, line: str) -> None:
+        pos = self.runner.pos
+        pending = self.pending
+        if pos != self.last:
+            self.last = pos
+            pending.append(f"{RS}{pos}{US}")
+        rest = line[line.index(","):]
+        if "%" in rest:
+            rest = rest.replace("%", "%%")
+        pending.append(f'{{"seq": %d{rest}\n')
+        if len(pending) >= 4096:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending through to the file (the parent may be reading it)."""
+        if self.pending:
+            self.stream.write("".join(self.pending))
+            self.pending = []
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.flush()
+        self.stream.write(_END.decode())
+        self.stream.flush()
+
+
+class PassiveWriter:
+    """Passive lines (invalid, duplicate) keyed by their line (set ``line`` before each)."""
+
+    def __init__(self, stream: IO[str], groups: GroupWriter):
+        self.stream = stream
+        self.groups = groups
+        self.names = groups.names
+        self.pending: list[str] = []
+        self.line = 0
+
+    def __call__(self, d: Decision) -> None:
+        d.seq = 0
+        self.pending.append(f"{RS}{self.line:012d}{US}{_seq_hole(decision_json(d, self.names))}")
+
+    def heartbeat(self, line: int) -> None:
+        """Every line up to ``line`` is read: write what is pending in both files."""
+        self.pending.append(f"{RS}{line:012d}{FS}")
+        self.stream.write("".join(self.pending))
+        self.pending = []
+        self.stream.flush()
+        self.groups.flush()
+
+    def close(self, line: int) -> None:
+        self.heartbeat(line)
+        self.stream.write(_END.decode())
+        self.stream.flush()
+
+
+def follow(path: str, failed: threading.Event | None = None) -> Iterator[str]:
+    """The records of a file (without their RS), as another process writes it, up to its
+    end; waits while there is nothing new, and stops early once ``failed`` is set (a worker
+    failed: the caller raises)."""
+    with open(path, "rb") as fh:
+        tail = b""
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                if tail == _END:
+                    return
+                if failed is not None and failed.is_set():
+                    return
+                time.sleep(0.002)
+                continue
+            data = tail + chunk if tail else chunk
+            cut = data.rfind(b"\x1e")  # records before the last RS are whole (and RS is ASCII)
+            if cut > 0:
+                records = data[:cut].decode("utf-8").split(RS)
+                tail = data[cut:]
+                yield from records[1:]  # records[0] is what came before the first RS: nothing
+            else:
+                tail = data
+            if tail == _END:
+                return
+
+
+def text_of(record: str) -> str:
+    return record[record.index(US) + 1:]
+
+
+class Numbered:
+    """Texts in output order, numbered from 1 and written in batches: append texts to
+    ``batch`` (the same list all along), ``flush()`` when it is long, and at the end."""
+
+    def __init__(self, out: IO[str]):
+        self.out = out
+        self.seq = 0
+        self.batch: list[str] = []
+
+    def flush(self) -> None:
+        text = "".join(self.batch)
+        self.batch.clear()
+        n = text.count("\n")
+        self.out.write(text % tuple(range(self.seq + 1, self.seq + n + 1)))
+        self.seq += n
+
