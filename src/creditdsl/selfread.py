@@ -60,6 +60,9 @@ from .worker_audit import US, GroupWriter, Numbered, PassiveWriter, follow, text
 _UTC = timezone.utc
 
 
+HEARTBEAT = 4095  # a mask (2**k - 1): a heartbeat each time the lines read are a multiple of 4,096
+
+
 class _Subject(msgspec.Struct):
     subject: str
 
@@ -114,9 +117,10 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             runner.log_path = path  # line tokens in the duplicate memory (Runner.duplicate_check)
             states = runner.states
             started = False
+            beat = HEARTBEAT
             with open(path, "rb") as fh:
                 for raw in fh:
-                    if not number & 4095 and passive_out is not None:  # the merge reads as we go
+                    if not number & beat and passive_out is not None:  # the merge reads as we go
                         passive_out.heartbeat(number)
                     number += 1
                     start = offset

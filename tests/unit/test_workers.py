@@ -238,3 +238,56 @@ def test_workers_reading_their_own_lines_give_the_one_worker_bytes(tmp_path, mon
     assert one[1] == many[1]
     assert one[2] == many[2]
     assert [(b.line, b.code) for b in one[3]] == [(b.line, b.code) for b in many[3]]
+
+
+def _self_read_lines(n: int, seed: int) -> list[str]:
+    """A time-sorted log with passive lines all through it, and ids that hold `%`."""
+    lines = [x for x in _log(n, 60, seed=seed) if x != "not json" and '"id": "x"' not in x]
+    del lines[n // 3]  # _log's duplicate, out of time order
+    lines = [x.replace('"id": "e1', '"id": "%d%s e1').replace('"id": "e2', '"id": "ü%%e2') for x in lines]
+    for at in range(7, len(lines) - 1, 97):  # duplicates and invalid lines
+        lines.insert(at + 1, lines[at] if at % 2 else '{"id": "%s", "subject": "s%d", "type": "speeding"}' % (at, at % 7))
+    return lines
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_with_heartbeats_on_every_eighth_line_give_the_one_worker_bytes(tmp_path, monkeypatch, workers):
+    """The merge reads the workers' files as they grow; heartbeats in the passive files are
+    skipped and let it go on between passive lines (the same code runs every 4,096 lines
+    on a real log: here every 8)."""
+    from creditdsl import selfread
+
+    calls = []
+    real = selfread.run_self_read
+    monkeypatch.setattr(selfread, "run_self_read", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(selfread, "HEARTBEAT", 7)
+    one, many = _both(tmp_path, _self_read_lines(3000, workers), workers)
+    assert calls, "the self-read path was not taken"
+    assert '"%d%s e1' in one[1] and '"\\u00fc%%e2' in one[1] and '"duplicate"' in one[1] and '"invalid"' in one[1]
+    assert one[0] == many[0]
+    assert one[1] == many[1]
+
+
+def test_a_failing_worker_stops_the_merge_and_the_run_raises(tmp_path, monkeypatch):
+    """A worker that fails mid-log: the parent's merge thread stops (it does not wait for
+    the worker's file to end) and run_parallel raises; no temporary file is left."""
+    import tempfile
+
+    from creditdsl import selfread
+
+    real = selfread.fast_event
+
+    def failing(raw, line, tz):
+        if line == 1500:
+            raise ValueError("boom")
+        return real(raw, line, tz)
+
+    monkeypatch.setattr(selfread, "fast_event", failing)  # the workers are forked: they see it
+    monkeypatch.setattr(selfread, "HEARTBEAT", 7)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    rb = load_text(RULEBOOK)
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(_self_read_lines(3000, 1)) + "\n")
+    with pytest.raises(RuntimeError, match="boom"):
+        parallel.run_parallel(rb, str(path), 2, audit_stream=io.StringIO())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl"]
