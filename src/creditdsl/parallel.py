@@ -66,7 +66,7 @@ from .plan import Plan, compile_plan
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .state import NEW, seen_check
 from .results import LINE_OUTCOMES, RunResult, SubjectResult, Summary
-from .worker_audit import GroupWriter, Numbered, follow, text_of
+from .worker_audit import GroupWriter, Numbered, follow
 from .timeline import Spool, scan_sorted
 
 _UTC = timezone.utc
@@ -164,10 +164,14 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
     tz = plan.tz
     as_of = parse_as_of(as_of_arg, tz)
     as_of_key = None if as_of is None else as_of.astimezone(_UTC)
-    if scan_sorted(events, tz):  # the common case: every worker reads its own lines
-        from .selfread import run_self_read
+    from .selfread import run_self_read
 
-        return run_self_read(plan, events, workers, subjects, as_of, as_of_key, audit_stream)
+    # the common case, a log sorted by time: every worker reads its own lines. The workers
+    # start at once; the parent checks the order meanwhile, and stops them if it is not
+    result = run_self_read(plan, events, workers, subjects, as_of, as_of_key, audit_stream,
+                           lambda: scan_sorted(events, tz))
+    if result is not None:
+        return result
     tmp = tempfile.mkdtemp(prefix="creditdsl-workers-")
     audit_paths = [os.path.join(tmp, f"audit-{i}") for i in range(workers + 1)] if audit_stream is not None else None
     ctx = multiprocessing.get_context("fork")
@@ -345,7 +349,7 @@ def _merge_audits(paths: list[str], out: IO[str]) -> None:
     numbered = Numbered(out)
     batch = numbered.batch
     for record in heapq.merge(*map(follow, paths)):
-        batch.append(text_of(record))
+        batch.append(record)
         if len(batch) >= 2048:
             numbered.flush()
     numbered.flush()

@@ -2,7 +2,8 @@
 
 Public API::
 
-    run_self_read(plan, path, workers, subjects, as_of, audit_stream) -> results.RunResult
+    run_self_read(plan, path, workers, subjects, as_of, as_of_key, audit_stream, is_sorted)
+        -> results.RunResult | None
 
 The parent does not decode the log. Each worker reads every line but decodes only
 its own: the worker of a line is ``parallel.partition(subject)``. The subject is
@@ -41,7 +42,7 @@ import pickle
 import tempfile
 import threading
 from datetime import timezone
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 import msgspec
 
@@ -55,7 +56,7 @@ from .plan import Plan
 from .results import RunResult
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .state import _LINE_BITS, _LINE_LIMIT, NEW, _blake, _pack
-from .worker_audit import US, GroupWriter, Numbered, PassiveWriter, follow, text_of
+from .worker_audit import US, GroupWriter, Numbered, PassiveWriter, follow
 
 _UTC = timezone.utc
 
@@ -226,7 +227,9 @@ def _passive(runner: Runner, passive_out: Any, keyed: Any, kind: int, item: Any)
 
 
 def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: Any, as_of_key: Any,
-                  audit_stream: IO[str] | None) -> RunResult:
+                  audit_stream: IO[str] | None, is_sorted: Callable[[], bool] = lambda: True) -> RunResult | None:
+    """The run, or None (nothing written) if ``is_sorted()``, called once the workers have
+    started, says the log is not sorted by time after all."""
     tmp = tempfile.mkdtemp(prefix="creditdsl-workers-")
     paths = [(os.path.join(tmp, f"audit-{i}"), os.path.join(tmp, f"passive-{i}")) for i in range(workers)]
     for pair in paths:  # the merge may open them before the workers do
@@ -245,7 +248,9 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
             theirs.close()
             conns.append(mine)
             procs.append(p)
-        if audit_stream is not None:  # merged while the workers fold (the files end with END)
+        if not is_sorted():
+            return None  # (the workers are stopped below)
+        if audit_stream is not None:  # merged while the workers fold
             merge = _MergeThread(paths, audit_stream, failed)
             merge.start()
         latest = None
@@ -272,6 +277,7 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
         for p in procs:
             if p.is_alive():
                 p.kill()
+                p.join()
         for name in os.listdir(tmp):
             os.unlink(os.path.join(tmp, name))
         os.rmdir(tmp)
@@ -306,26 +312,29 @@ def _merge(paths: list[tuple[str, str]], out: IO[str], failed: threading.Event |
     batch = numbered.batch
     passive = heapq.merge(*(follow(pair[1], failed) for pair in paths))
     pend = next(passive, None)
-    work: list[str] = []  # the timed work merged since the last event's record
+    work: list[bytes] = []  # the timed work merged since the last event's record
     for record in heapq.merge(*(follow(pair[0], failed) for pair in paths)):
-        if record[15] != "1":
+        if record[15] != _EVENT_PHASE:
             work.append(record)
             continue
         if pend is not None:  # an event's record: the passive lines above its line come first
             line = record[16:28]
             while pend is not None and pend[:12] < line:
-                if pend[12] == US:  # not a heartbeat (FS)
-                    batch.append(pend[13:])
+                if pend[12] == _US_BYTE:  # not a heartbeat
+                    batch.append(pend)
                 pend = next(passive, None)
         if work:  # then the work this event's arrival ran
-            batch.extend(map(text_of, work))
+            batch += work
             work.clear()
-        batch.append(text_of(record))
+        batch.append(record)
         if len(batch) >= 2048:
             numbered.flush()
     while pend is not None:  # passive lines after the last event, then the work up to as_of
-        if pend[12] == US:
-            batch.append(pend[13:])
+        if pend[12] == _US_BYTE:
+            batch.append(pend)
         pend = next(passive, None)
-    batch.extend(map(text_of, work))
+    batch += work
     numbered.flush()
+
+
+_EVENT_PHASE, _US_BYTE = ord("1"), ord(US)  # bytes: an index gives a number

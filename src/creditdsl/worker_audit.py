@@ -4,9 +4,8 @@ Public API (for parallel.py and selfread.py)::
 
     GroupWriter(runner, stream, ledger_names)   a worker's decisions, one record per work item
     PassiveWriter(stream, group_writer)         passive lines keyed by line, with heartbeats
-    follow(path, failed) -> Iterator[str]       a file's records as another process writes it
-    Numbered(out)                               the merged texts, numbered and written
-    text_of(record) -> str                      a record's text
+    follow(path, failed) -> Iterator[bytes]     a file's records as another process writes it
+    Numbered(out)                               merged records' texts, numbered and written
 
 The format. A file is a sequence of *records*, each ``RS key US text`` (RS ``\\x1e``,
 US ``\\x1f``), and ends with ``RS GS`` (GS ``\\x1d``). ``text`` is one or more audit lines,
@@ -30,6 +29,7 @@ Writers flush their file at every batch, so the parent can merge while the worke
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import IO, Any, Iterator
@@ -38,6 +38,7 @@ from .results import Decision, _str, decision_json
 
 RS, US, FS = "\x1e", "\x1f", "\x1c"
 _END = b"\x1e\x1d"  # the last record of a file
+_KEYS = re.compile(b"\x1e[^\x1f]*\x1f").sub  # an RS, a key and its US
 
 
 def _seq_hole(line: str) -> str:
@@ -117,10 +118,10 @@ class PassiveWriter:
         self.stream.flush()
 
 
-def follow(path: str, failed: threading.Event | None = None) -> Iterator[str]:
-    """The records of a file (without their RS), as another process writes it, up to its
-    end; waits while there is nothing new, and stops early once ``failed`` is set (a worker
-    failed: the caller raises)."""
+def follow(path: str, failed: threading.Event | None = None) -> Iterator[bytes]:
+    """The records of a file (bytes, without their RS), as another process writes it, up to
+    its end; waits while there is nothing new, and stops early once ``failed`` is set (a
+    worker failed: the caller raises)."""
     with open(path, "rb") as fh:
         tail = b""
         while True:
@@ -133,9 +134,9 @@ def follow(path: str, failed: threading.Event | None = None) -> Iterator[str]:
                 time.sleep(0.002)
                 continue
             data = tail + chunk if tail else chunk
-            cut = data.rfind(b"\x1e")  # records before the last RS are whole (and RS is ASCII)
+            cut = data.rfind(b"\x1e")  # the records before the last RS are whole
             if cut > 0:
-                records = data[:cut].decode("utf-8").split(RS)
+                records = data[:cut].split(b"\x1e")
                 tail = data[cut:]
                 yield from records[1:]  # records[0] is what came before the first RS: nothing
             else:
@@ -144,23 +145,25 @@ def follow(path: str, failed: threading.Event | None = None) -> Iterator[str]:
                 return
 
 
-def text_of(record: str) -> str:
-    return record[record.index(US) + 1:]
-
-
 class Numbered:
-    """Texts in output order, numbered from 1 and written in batches: append texts to
-    ``batch`` (the same list all along), ``flush()`` when it is long, and at the end."""
+    """Records in output order (``key US text``, as ``follow`` gives them), their texts
+    numbered from 1 and written in batches: append records to ``batch`` (the same list all
+    along), ``flush()`` when it is long, and at the end. A batch is joined with RS, its keys
+    taken out by one regex substitution and its lines numbered by one ``%``."""
 
     def __init__(self, out: IO[str]):
-        self.out = out
         self.seq = 0
-        self.batch: list[str] = []
+        self.batch: list[bytes] = [b""]  # the join puts an RS before every record
+        buffer = getattr(out, "buffer", None)
+        if buffer is not None and str(getattr(out, "encoding", "")).lower().replace("-", "") == "utf8":
+            out.flush()  # then its bytes (audit lines are ASCII: JSON escapes the rest)
+            self.write = buffer.write
+        else:
+            self.write = lambda text: out.write(text.decode("utf-8"))
 
     def flush(self) -> None:
-        text = "".join(self.batch)
-        self.batch.clear()
-        n = text.count("\n")
-        self.out.write(text % tuple(range(self.seq + 1, self.seq + n + 1)))
+        text = _KEYS(b"", b"\x1e".join(self.batch))
+        del self.batch[1:]
+        n = text.count(b"\n")
+        self.write(text % tuple(range(self.seq + 1, self.seq + n + 1)))
         self.seq += n
-

@@ -85,12 +85,15 @@ def test_run_with_workers_is_byte_identical_through_the_cli(files):
         f'{{"id": "e{i}", "subject": "s{i % 7}", "type": "littering", "at": "2019-01-{i % 28 + 1:02d}"}}\n'
         for i in range(60)
     )
-    (files / "many.jsonl").write_text(lines + "not json\n")
-    for n in ("1", "3"):
-        assert main("run", "r.rulebook", "many.jsonl", "--workers", n, "--format", "json",
-                    "--output", f"out{n}.json", "--audit", f"audit{n}.jsonl", "--rejects", f"rej{n}.jsonl") == 0
-    for name in ("out{}.json", "audit{}.jsonl", "rej{}.jsonl"):
-        assert (files / name.format(1)).read_bytes() == (files / name.format(3)).read_bytes()
+    (files / "many.jsonl").write_text(lines + "not json\n")  # not sorted by time: the parent dispatches
+    by_time = sorted(lines.splitlines(True), key=lambda x: x[-15:])
+    (files / "sorted.jsonl").write_text("".join(by_time[:30]) + "not json\n" + "".join(by_time[30:]))  # self-read
+    for log in ("many", "sorted"):
+        for n in ("1", "3"):
+            assert main("run", "r.rulebook", f"{log}.jsonl", "--workers", n, "--format", "json", "--output",
+                        f"out{n}.json", "--audit", f"audit{n}.jsonl", "--rejects", f"rej{n}.jsonl") == 0
+        for name in ("out{}.json", "audit{}.jsonl", "rej{}.jsonl"):
+            assert (files / name.format(1)).read_bytes() == (files / name.format(3)).read_bytes()
 
 
 def test_workers_refuse_stdin_and_state(files):

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from creditdsl.results import quote
-from creditdsl.worker_audit import GroupWriter, Numbered, follow, text_of
+from creditdsl.worker_audit import GroupWriter, Numbered, follow
 
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 
@@ -51,7 +51,7 @@ def test_records_written_in_pieces_come_back_whole_and_numbered(tmp_path_factory
     writer_thread.start()
     out = io.StringIO()
     numbered = Numbered(out)
-    numbered.batch.extend(map(text_of, follow(str(path))))
+    numbered.batch.extend(follow(str(path)))
     numbered.flush()
     writer_thread.join()
     assert out.getvalue() == "".join(expected)
@@ -64,4 +64,4 @@ def test_follow_stops_when_the_writer_failed(tmp_path):
     path.write_bytes('\x1e0\x1f{"seq": %d}\n\x1e1\x1f{"seq": %d, "reason": "é'.encode())
     failed = threading.Event()
     failed.set()
-    assert list(follow(str(path), failed)) == ['0\x1f{"seq": %d}\n']
+    assert list(follow(str(path), failed)) == [b'0\x1f{"seq": %d}\n']
