@@ -79,6 +79,20 @@ def partition(subject: str, workers: int) -> int:
     return int.from_bytes(digest, "big") % workers
 
 
+def worker_failed(conn: Any, exc: BaseException) -> None:
+    """A worker's end on an exception: tell the parent (never leave it waiting), then raise.
+    Ctrl-C reaches every process of the group and the parent reports it, so a worker ends
+    on it quietly (SystemExit: multiprocessing prints no traceback for it)."""
+    interrupted = isinstance(exc, KeyboardInterrupt)
+    try:
+        conn.send_bytes(pickle.dumps(("error", "interrupted" if interrupted else repr(exc))))
+    except OSError:  # the parent is gone
+        pass
+    if interrupted:
+        raise SystemExit(130) from None
+    raise exc
+
+
 def result_rows(subjects: tuple[SubjectResult, ...]) -> list[tuple]:
     """A worker's results as tuples (pickled in a fraction of the time of the records)."""
     return [(s.subject, s.ledgers, s.tier, s.fines, s.lists, s.sanctions, s.privileges) for s in subjects]
@@ -143,10 +157,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, subjects: Any, as_o
                     ), protocol=pickle.HIGHEST_PROTOCOL))
                     return
         except BaseException as exc:  # report, never hang the parent
-            try:
-                conn.send_bytes(pickle.dumps(("error", repr(exc))))
-            finally:
-                raise
+            worker_failed(conn, exc)
         finally:
             if out is not None:
                 out.close()

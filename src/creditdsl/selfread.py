@@ -51,7 +51,7 @@ from .expressions import decimal_context
 from .interpreter import _subjects
 from .agenda import _US, _YEAR1
 from .runner import DUPLICATE, INVALID, LATER, Runner, instant_code, unknown_type
-from .parallel import gather, partition, result_rows, summary_total
+from .parallel import gather, partition, result_rows, summary_total, worker_failed
 from .plan import Plan
 from .results import RunResult
 from .state import DUPLICATE as SEEN_DUPLICATE
@@ -205,10 +205,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             conn.send_bytes(pickle.dumps((result_rows(subjects_out), runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
                                           invalid), protocol=pickle.HIGHEST_PROTOCOL))
         except BaseException as exc:  # report, never hang the parent
-            try:
-                conn.send_bytes(pickle.dumps(("error", repr(exc))))
-            finally:
-                raise
+            worker_failed(conn, exc)
         finally:
             for f in files:
                 f.close()

@@ -295,4 +295,25 @@ def test_a_failing_worker_stops_the_merge_and_the_run_raises(tmp_path, monkeypat
     path.write_text("\n".join(_self_read_lines(3000, 1)) + "\n")
     with pytest.raises(RuntimeError, match="boom"):
         parallel.run_parallel(rb, str(path), 2, audit_stream=io.StringIO())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl"]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("creditdsl-workers-")]
+
+
+def test_an_interrupted_worker_ends_quietly_and_the_run_raises(tmp_path, monkeypatch, capfd):
+    """Ctrl-C reaches every process of the group: a worker stops without a Python
+    traceback on stderr (the parent reports the interruption), and tells the parent."""
+    from creditdsl import selfread
+
+    real = selfread.fast_event
+
+    def interrupted(raw, line, tz):
+        if line == 1500:
+            raise KeyboardInterrupt
+        return real(raw, line, tz)
+
+    monkeypatch.setattr(selfread, "fast_event", interrupted)
+    rb = load_text(RULEBOOK)
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(_self_read_lines(3000, 1)) + "\n")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        parallel.run_parallel(rb, str(path), 2, audit_stream=io.StringIO())
+    assert "Traceback" not in capfd.readouterr().err
