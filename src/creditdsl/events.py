@@ -87,6 +87,12 @@ class InvalidLine:
     at: datetime | None = None
 
 
+def conflict(item: "Event", line: int) -> InvalidLine:
+    """The invalid line (E0405) of an event whose (subject, id) came before with other content."""
+    return InvalidLine(line, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before with other content",
+                       item.id, item.subject, item.at)
+
+
 @dataclass(slots=True, eq=False)
 class Subject:
     id: str

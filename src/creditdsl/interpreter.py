@@ -39,12 +39,12 @@ from typing import Any, Callable, Iterator
 
 from . import model, savestate
 from .diagnostics import CreditDslError, error
-from .events import Event, InvalidLine, Subject, fast_event, parse_event, read_events, read_subjects
+from .events import Event, InvalidLine, Subject, conflict, fast_event, parse_event, read_events, read_subjects
 from .expressions import decimal_context
 from .plan import Plan, compile_plan
 from .results import Decision, RunResult
 from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, unknown_type
-from .state import _LINE_BITS, _LINE_LIMIT, NEW, _blake, _pack
+from .state import NEW, register_line
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .timeline import Spool, scan_sorted
 from .values import ValueError_, localize, parse_datetime
@@ -164,20 +164,13 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
                 fold((key, number, LATER, item))
                 continue
             st = states.get(item.subject) or state(item.subject)
-            # Runner.duplicate_check's common case inlined: an id the subject has not used
-            # (no match of its hash anywhere in the records) is registered with its line token
-            records = st.seen
-            hkey = _blake(item.id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-            if start < _LINE_LIMIT and records.find(hkey) < 0:
-                st.seen = records + hkey + _pack(_LINE_BITS | start)
-            else:
+            if not register_line(st, item.id, start):  # not plainly a new id
                 seen = runner.duplicate_check(st, item, start)
                 if seen == SEEN_DUPLICATE:
                     fold((None, number, DUPLICATE, item))
                     continue
                 if seen != NEW:
-                    bad = InvalidLine(number, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before "
-                                      "with other content", item.id, item.subject, item.at)
+                    bad = conflict(item, number)
                     invalid.append(bad)
                     fold((None, number, INVALID, bad))
                     continue
@@ -275,8 +268,7 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
                     elif seen == SEEN_DUPLICATE:
                         entry = (running, item.line, DUPLICATE, item)
                     else:
-                        bad = InvalidLine(item.line - offset, "E0405", f"event `{item.id}` of subject `{item.subject}` seen before with other content",
-                                          item.id, item.subject, item.at)
+                        bad = conflict(item, item.line - offset)
                         invalid.append(bad)
                         entry = (running, item.line, INVALID, bad if not offset else InvalidLine(
                             item.line, bad.code, bad.reason, bad.id, bad.subject, bad.at))

@@ -58,7 +58,7 @@ from datetime import timezone
 from typing import Any, IO
 
 from . import model
-from .events import Event, InvalidLine, content_digest, parse_event
+from .events import Event, InvalidLine, conflict, content_digest, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects, parse_as_of
 from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, instant_code
@@ -282,8 +282,7 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
                         elif prior == SEEN_DUPLICATE:
                             entry = (running, number, DUPLICATE, item)
                         else:
-                            bad = InvalidLine(number, "E0405", f"event `{item.id}` of subject `{sid}` seen before with other content",
-                                              item.id, sid, item.at)
+                            bad = conflict(item, number)
                             invalid.append(bad)
                             entry = (running, number, INVALID, bad)
                 if spool is None:

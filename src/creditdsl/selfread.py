@@ -46,7 +46,7 @@ from typing import IO, Any, Callable
 
 import msgspec
 
-from .events import Event, InvalidLine, fast_event, parse_event
+from .events import Event, InvalidLine, conflict, fast_event, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects
 from .agenda import _US, _YEAR1
@@ -55,7 +55,7 @@ from .parallel import gather, partition, result_rows, summary_total, worker_fail
 from .plan import Plan
 from .results import RunResult
 from .state import DUPLICATE as SEEN_DUPLICATE
-from .state import _LINE_BITS, _LINE_LIMIT, NEW, _blake, _pack
+from .state import NEW, register_line
 from .worker_audit import US, GroupWriter, Numbered, PassiveWriter, follow
 
 _UTC = timezone.utc
@@ -162,19 +162,13 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                         runner.passive(LATER, item)
                         continue
                     st = states.get(item.subject) or runner.state(item.subject)
-                    # the new-id case of Runner.duplicate_check, inlined as in interpreter._fold_stream
-                    records = st.seen
-                    hkey = _blake(item.id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-                    if start < _LINE_LIMIT and records.find(hkey) < 0:
-                        st.seen = records + hkey + _pack(_LINE_BITS | start)
-                    else:
+                    if not register_line(st, item.id, start):  # not plainly a new id
                         seen = runner.duplicate_check(st, item, start)
                         if seen == SEEN_DUPLICATE:
                             _passive(runner, passive_out, keyed, DUPLICATE, item)
                             continue
                         if seen != NEW:
-                            bad = InvalidLine(number, "E0405", f"event `{item.id}` of subject `{item.subject}` seen "
-                                              "before with other content", item.id, item.subject, item.at)
+                            bad = conflict(item, number)
                             invalid.append(bad)
                             _passive(runner, passive_out, keyed, INVALID, bad)
                             continue

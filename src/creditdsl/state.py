@@ -197,6 +197,19 @@ def _find(seen: bytes | bytearray, event_id: str) -> tuple[bytes, int]:
     return key, pos
 
 
+def register_line(st: SubjectState, event_id: str, offset: int) -> bool:
+    """Runner.duplicate_check's common case, for the loops that read a log file: an id the
+    subject has not used (its hash matches nowhere in the records) is registered with the
+    line token of ``offset``: True. False: nothing done (a possible repeat, or past 1 TB):
+    ask Runner.duplicate_check."""
+    seen = st.seen
+    key = _blake(event_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    if offset < _LINE_LIMIT and seen.find(key) < 0:
+        st.seen = seen + key + _pack(_LINE_BITS | offset)
+        return True
+    return False
+
+
 def register(st: SubjectState, event_id: str, token: bytes) -> bytes | None:
     """seen_lookup on the subject's own records (``st.seen``, bytes: a new object per new
     id, the size of its records exactly, where a bytearray keeps room to grow)."""
