@@ -59,8 +59,6 @@ from .state import NEW, register_line
 from .worker_audit import US, GroupWriter, Numbered, PassiveWriter, follow
 
 _UTC = timezone.utc
-
-
 HEARTBEAT = 4095  # a mask (2**k - 1): a heartbeat each time the lines read are a multiple of 4,096
 
 
@@ -104,7 +102,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                 if partition(s.id, workers) == index:
                     runner.add_state(s.id, s.fields)
             tz = plan.tz
-            cache: dict[bytes, int] = {}
+            cache: dict[str, int] = {}  # subject -> its worker
             summary = runner.summary
             invalid: list[InvalidLine] = []
             latest: Event | None = None

@@ -70,10 +70,7 @@ class GroupWriter:
         if pos != self.last:
             self.last = pos
             pending.append(f"{RS}{pos}{US}")
-        rest = line[line.index(","):]
-        if "%" in rest:
-            rest = rest.replace("%", "%%")
-        pending.append(f'{{"seq": %d{rest}\n')
+        pending.append(_seq_hole(line))
         if len(pending) >= 4096:
             self.flush()
 
