@@ -9,7 +9,11 @@ other load on the machine affects both sides alike. Both sides write their
 audit to a file. Also measured: the baseline without its audit, the floor
 (bench/floor.py: creditdsl's per-line obligations alone, no rules), peak RSS
 (largest process), and the compile+check time of a generated 1,000-rule
-rulebook (in process, median of 5). Figures go to stdout and to
+rulebook (in process, median of 5), and the *split* runs: the log cut by subject
+into W parts (the partition `--workers W` uses) and W processes of the baseline, then
+of `creditdsl run`, started together on the parts (bench/together.py) -- what W
+processes of each fold do on this machine with nothing to merge, the ceiling of
+`--workers W`. Figures go to stdout and to
 bench/out/bench.json. BENCH_EVENTS in the environment overrides --events
 (and scales subjects to a tenth of it) for quick checks.
 """
@@ -47,6 +51,41 @@ def same_scores(result_path: Path, baseline_path: Path) -> tuple[int, list]:
     mine = {s["subject"]: [s["ledgers"]["credit"], s["ledgers"]["licence"], s["tier"], s["fines"]] for s in doc["subjects"]}
     bad = [k for k in sorted(set(mine) | set(base)) if mine.get(k) != base.get(k)]
     return len(mine), bad[:5]
+
+
+def split_log(events: Path, workers: int) -> list[Path]:
+    """The log's lines cut into ``workers`` files by the subject's worker (as `--workers`)."""
+    from creditdsl.parallel import partition
+
+    parts = [OUT / f"{events.stem}-part{i}of{workers}.jsonl" for i in range(workers)]
+    if all(p.exists() and p.stat().st_mtime >= events.stat().st_mtime for p in parts):
+        return parts
+    sys.path.insert(0, str(HERE))
+    import msgspec
+
+    class Subject(msgspec.Struct):
+        subject: str
+
+    decode = msgspec.json.Decoder(Subject).decode
+    owner: dict[str, int] = {}
+    files = [open(p, "wb") for p in parts]
+    with open(events, "rb") as fh:
+        for raw in fh:
+            s = decode(raw).subject
+            i = owner.get(s)
+            if i is None:
+                i = owner[s] = partition(s, workers)
+            files[i].write(raw)
+    for f in files:
+        f.close()
+    return parts
+
+
+def together(cmds: list[list[str]]) -> list[str]:
+    out = [PY, str(HERE / "together.py")]
+    for k, c in enumerate(cmds):
+        out += (["--and"] if k else []) + c
+    return out
 
 
 def compile_time(rules: int) -> float:
@@ -89,9 +128,14 @@ def main() -> None:
         print(f"generated {events.name} in {time.perf_counter() - t0:.1f} s", flush=True)
     lines = sum(1 for _ in open(events, "rb"))
 
+    parts = split_log(events, a.workers)
+    base_split = together([[PY, str(HERE / "baseline.py"), str(p), str(OUT / f"baseline-audit-part{i}.tsv"),
+                            str(OUT / f"baseline-result-part{i}.json")] for i, p in enumerate(parts)])
+    mine_split = together([[CREDITDSL, "run", rulebook, str(p), "--audit", str(OUT / f"audit-part{i}.jsonl"),
+                            "--format", "json"] for i, p in enumerate(parts)])
     workers_cmd = [CREDITDSL, "run"]
     runs: dict[str, list[dict]] = {"baseline": [], "baseline_no_audit": [], "floor": [], "creditdsl": [],
-                                   "creditdsl_workers": []}
+                                   "creditdsl_workers": [], "baseline_split": [], "creditdsl_split": []}
     base_res, mine_res, par_res = OUT / "baseline-result.json", OUT / "result.json", OUT / "result-workers.json"
     for i in range(a.repeat):
         runs["baseline"].append(measure([PY, str(HERE / "baseline.py"), str(events), str(OUT / "baseline-audit.tsv"), str(base_res)]))
@@ -101,6 +145,8 @@ def main() -> None:
                                                   "--format", "json", "--workers", str(a.workers)], str(par_res)))
         runs["floor"].append(measure([PY, str(HERE / "floor.py"), str(events), str(OUT / "floor-audit.jsonl")]))
         runs["baseline_no_audit"].append(measure([PY, str(HERE / "baseline.py"), str(events), "-", str(base_res), "--no-audit"]))
+        runs["baseline_split"].append(measure(base_split))
+        runs["creditdsl_split"].append(measure(mine_split))
         print(f"round {i + 1}/{a.repeat}: " + ", ".join(f"{k} {v[-1]['seconds']:.2f} s" for k, v in runs.items()), flush=True)
 
     n_subjects, mismatches = same_scores(mine_res, base_res)
@@ -117,6 +163,8 @@ def main() -> None:
         "ratio_creditdsl_vs_baseline": med["baseline"] / med["creditdsl"],
         "ratio_creditdsl_workers_vs_baseline": med["baseline"] / med["creditdsl_workers"],
         "workers_speedup": med["creditdsl"] / med["creditdsl_workers"],
+        "split_speedup_baseline": med["baseline"] / med["baseline_split"],
+        "split_speedup_creditdsl": med["creditdsl"] / med["creditdsl_split"],
         "ratio_floor_vs_baseline": med["baseline"] / med["floor"],
         "ratio_creditdsl_vs_floor": med["floor"] / med["creditdsl"],
         "peak_rss_mb": rss,
@@ -136,6 +184,9 @@ def main() -> None:
     print(f"  creditdsl / floor:                          {fig['ratio_creditdsl_vs_floor']:.3f}x")
     print(f"  creditdsl --workers {a.workers} / baseline:            {fig['ratio_creditdsl_workers_vs_baseline']:.3f}x")
     print(f"  --workers {a.workers} speed-up over 1 worker:         {fig['workers_speedup']:.2f}x  (target >= 1.6x)")
+    print(f"  split by subject, {a.workers} processes at once, no merge (the ceiling of --workers {a.workers}):")
+    print(f"    baseline speed-up:                        {fig['split_speedup_baseline']:.2f}x")
+    print(f"    creditdsl speed-up:                       {fig['split_speedup_creditdsl']:.2f}x")
     print(f"  peak RSS creditdsl (audit to file):         {rss['creditdsl']:.0f} MB  (target < 200 MB)")
     print(f"  compile+check, 1,000-rule rulebook:         {compile_s * 1000:.0f} ms  (target < 500 ms)")
     print(f"  same scores and tiers as the baseline:      {'yes' if not mismatches else 'NO ' + str(mismatches)}")
