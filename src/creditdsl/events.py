@@ -307,7 +307,7 @@ def fast_event(raw: bytes, line: int, tz: tzinfo) -> Event | None:
     exactly three; a duplicate takes one key from the decoded count. So equal counts mean
     every colon is a top-level key's or the at's, and no key was dropped. Same Event as
     _parse_event gives."""
-    if b"\\" in raw or len(raw) > MAX_LINE_BYTES:
+    if 92 in raw or len(raw) > MAX_LINE_BYTES:  # a backslash (an int: memchr, where b"\\" is not)
         return None
     try:
         value = _decode(raw)
@@ -344,7 +344,7 @@ def fast_event(raw: bytes, line: int, tz: tzinfo) -> Event | None:
     # an ASCII line without backslash or DEL: its strings hold no quote, backslash or control
     # character (msgspec refuses raw control characters), so results.quote(s) == '"' + s + '"'
     return Event(line, ident, subject, etype, at, written.astimezone(_UTC), evidence, value,
-                 at_text if same else None, raw.isascii() and b"\x7f" not in raw)
+                 at_text if same else None, raw.isascii() and 127 not in raw)  # DEL
 
 
 _decode = _fast.decode
