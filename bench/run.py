@@ -53,14 +53,14 @@ def same_scores(result_path: Path, baseline_path: Path) -> tuple[int, list]:
     return len(mine), bad[:5]
 
 
-def split_log(events: Path, workers: int) -> list[Path]:
-    """The log's lines cut into ``workers`` files by the subject's worker (as `--workers`)."""
+def split_log(events: Path, workers: int, out: Path = OUT) -> list[Path]:
+    """The log's lines cut into ``workers`` files in ``out`` by the subject's worker (as
+    `--workers` cuts it); kept while newer than the log."""
     from creditdsl.parallel import partition
 
-    parts = [OUT / f"{events.stem}-part{i}of{workers}.jsonl" for i in range(workers)]
+    parts = [out / f"{events.stem}-part{i}of{workers}.jsonl" for i in range(workers)]
     if all(p.exists() and p.stat().st_mtime >= events.stat().st_mtime for p in parts):
         return parts
-    sys.path.insert(0, str(HERE))
     import msgspec
 
     class Subject(msgspec.Struct):
