@@ -69,19 +69,8 @@ class _Subject(msgspec.Struct):
 _subject_only = msgspec.json.Decoder(_Subject).decode
 
 
-def _owner_of(raw: bytes, cache: dict, workers: int) -> int | None:
-    """The worker of a line from its `subject` alone (a typed decode), None if unreadable.
-
-    Deterministic, so every worker gives a line the same owner; for a valid event it is the
-    decoded subject's worker (a line with a duplicate key is invalid: its owner reports it)."""
-    try:
-        subject = _subject_only(raw).subject
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
-        return None
-    own = cache.get(subject)
-    if own is None:
-        own = cache[subject] = partition(subject, workers)
-    return own
+# a line's subject alone could not be read: what that typed decode raises
+_UNREADABLE = (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError)
 
 
 def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects: Any, as_of_key: Any,
@@ -117,6 +106,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             states = runner.states
             started = False
             beat = HEARTBEAT
+            subject_only = _subject_only
             with open(path, "rb") as fh:
                 for raw in fh:
                     if not number & beat and passive_out is not None:  # the merge reads as we go
@@ -124,7 +114,18 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                     number += 1
                     start = offset
                     offset += len(raw)
-                    own = _owner_of(raw, cache, workers)
+                    # the worker of a line from its `subject` alone (a typed decode; inlined,
+                    # as it runs for every line of the log): deterministic, so every worker gives
+                    # a line the same owner; for a valid event, the decoded subject's worker (a
+                    # line with a duplicate key is invalid: its owner reports it); None: unreadable
+                    try:
+                        subject = subject_only(raw).subject
+                    except _UNREADABLE:
+                        own = None
+                    else:
+                        own = cache.get(subject)
+                        if own is None:
+                            own = cache[subject] = partition(subject, workers)
                     if own != index and started and own is not None:
                         continue
                     item = fast_event(raw, number, tz)
