@@ -189,11 +189,16 @@ def seen_lookup(seen: bytearray, event_id: str, token: bytes) -> bytes | None:
     return bytes(seen[pos + 16:pos + _RECORD])
 
 
-def _find(seen: bytes | bytearray, event_id: str) -> tuple[bytes, int]:
-    """The id's 128-bit hash and the offset of its record in ``seen`` (-1: none)."""
+def _id_hash(event_id: str) -> bytes:
+    """The 128-bit blake2b hash of an event id that its record starts with."""
     h = _blake16()
     h.update(event_id.encode("utf-8", "surrogatepass"))
-    key = h.digest()
+    return h.digest()
+
+
+def _find(seen: bytes | bytearray, event_id: str) -> tuple[bytes, int]:
+    """The id's 128-bit hash and the offset of its record in ``seen`` (-1: none)."""
+    key = _id_hash(event_id)
     pos = seen.find(key)
     while pos >= 0 and pos % _RECORD:  # a match across two records is not a record
         pos = seen.find(key, pos + 1)
@@ -206,9 +211,7 @@ def register_line(st: SubjectState, event_id: str, offset: int) -> bool:
     line token of ``offset``: True. False: nothing done (a possible repeat, or past 1 TB):
     ask Runner.duplicate_check."""
     seen = st.seen
-    h = _blake16()
-    h.update(event_id.encode("utf-8", "surrogatepass"))
-    key = h.digest()
+    key = _id_hash(event_id)
     if offset < _LINE_LIMIT and seen.find(key) < 0:
         st.seen = seen + key + _pack(_LINE_BITS | offset)
         return True
