@@ -307,7 +307,9 @@ def fast_event(raw: bytes, line: int, tz: tzinfo) -> Event | None:
     exactly three; a duplicate takes one key from the decoded count. So equal counts mean
     every colon is a top-level key's or the at's, and no key was dropped. Same Event as
     _parse_event gives."""
-    if 92 in raw or len(raw) > MAX_LINE_BYTES:  # a backslash (an int: memchr, where b"\\" is not)
+    # a backslash, tested with an int: for a bytes argument, bytes.__contains__ (3.11) first
+    # tries it as an int and raises and clears a TypeError every time
+    if 92 in raw or len(raw) > MAX_LINE_BYTES:
         return None
     try:
         value = _decode(raw)
