@@ -8,9 +8,11 @@ Public API::
 The parent does not decode the log. Each worker reads every line but decodes only
 its own: the worker of a line is ``parallel.partition(subject)``. The subject is
 read by a typed msgspec decode of that one field (the parser of the full decode, so
-for a valid event it is the decoded subject); a line where that fails is decoded by
-every worker (rare) and belongs to the worker of its decoded subject, or to worker 0
-when it is not a valid event. Every
+for a valid event it is the decoded subject; it is deterministic, so every worker gives
+a line the same owner, and a line with a duplicate key, whatever subject it gives, is
+invalid and reported by that owner); a line where that fails is decoded by every worker
+(rare) and belongs to the worker of its decoded subject, or to worker 0 when it is not a
+valid event. Every
 worker also decodes lines from the top until the first valid event at or before
 ``as_of`` (the start of the calendar-reset chain, the same in all of them).
 
@@ -114,10 +116,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                     number += 1
                     start = offset
                     offset += len(raw)
-                    # the worker of a line from its `subject` alone (a typed decode; inlined,
-                    # as it runs for every line of the log): deterministic, so every worker gives
-                    # a line the same owner; for a valid event, the decoded subject's worker (a
-                    # line with a duplicate key is invalid: its owner reports it); None: unreadable
+                    # the line's owner (the module's docstring), inlined: it runs for every line
                     try:
                         subject = subject_only(raw).subject
                     except _UNREADABLE:
