@@ -24,6 +24,9 @@ def test_split_log_cuts_by_the_workers_partition(tmp_path):
     for i, part in enumerate(got):
         assert part == [x for x in lines if partition(json.loads(x)["subject"], 3) == i]
     assert all(part for part in got)
+    stamps = [p.stat().st_mtime_ns for p in parts]
+    assert split_log(log, 3, tmp_path) == parts  # kept while newer than the log
+    assert [p.stat().st_mtime_ns for p in parts] == stamps
 
 
 def test_together_runs_all_and_reports_a_failure(tmp_path):
