@@ -317,3 +317,54 @@ def test_an_interrupted_worker_ends_quietly_and_the_run_raises(tmp_path, monkeyp
     with pytest.raises(RuntimeError, match="interrupted"):
         parallel.run_parallel(rb, str(path), 2, audit_stream=io.StringIO())
     assert "Traceback" not in capfd.readouterr().err
+
+
+def _apart(workers: int) -> tuple[str, str]:
+    """Two subjects of the log that belong to different workers, for 2 and for 3 workers."""
+    names = [f"s{i}" for i in range(60)]
+    for a in names:
+        for b in names:
+            if all(parallel.partition(a, n) != parallel.partition(b, n) for n in (2, 3)):
+                return a, b
+    raise AssertionError("no two subjects apart")  # pragma: no cover
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_lines_owner_read_from_its_bytes_is_its_decoded_subjects(tmp_path, monkeypatch, workers):
+    """selfread finds a line's subject by searching its bytes for `"subject": "` when the line
+    has no backslash and no `{` before it; otherwise by a typed decode. Lines where a search
+    alone would name another subject (a nested `subject` key first, a `{` in a string, a key
+    ending in an escaped quote and `subject`) or find
+    none (no space after the colon, a backslash, leading blanks, a subject that is not a
+    string, an unterminated line, the key twice) are folded, or reported, once."""
+    from creditdsl import selfread
+
+    calls = []
+    real = selfread.run_self_read
+    monkeypatch.setattr(selfread, "run_self_read", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    real_name, other = _apart(workers)
+    at = '"at": "2020-06-15T12:00:00"'
+    odd = [
+        f'{{"id": "n1", "meta": {{"subject": "{other}"}}, "subject": "{real_name}", "type": "speeding", {at}}}',
+        f'{{"id": "n2{{", "note": "{{\\"subject\\": \\"{other}\\"", "subject": "{real_name}", "type": "speeding", {at}}}',
+        f'{{"id": "n3{{", "subject": "{real_name}", "type": "speeding", {at}}}',
+        f'{{"id": "n4","subject":"{real_name}","type":"speeding",{at}}}',
+        f'{{"id": "n5\\u0041", "subject": "{real_name}", "type": "speeding", {at}}}',
+        f'   {{"id": "n6", "subject": "{real_name}", "type": "speeding", {at}}}',
+        f'{{"id": "n7", "subject": 7, "type": "speeding", {at}}}',
+        f'{{"id": "n8", "subject": "{real_name}", "type": "speeding", {at}, "subject": "{other}"}}',
+        f'{{"id": "n9", "subject": "{real_name}',
+        f'{{"id": "n10", "x\\"subject": "{other}", "subject": "{real_name}", "type": "speeding", {at}}}',
+    ]
+    lines = _self_read_lines(1500, workers)
+    middle = next(i for i, x in enumerate(lines) if '"at": "' in x and '"at": "2020-06-15T12' < x[x.find('"at": "'):])
+    lines[middle:middle] = odd
+    one, many = _both(tmp_path, lines, workers, SIMPLE_RULEBOOK)
+    assert calls and calls[0] is not None, "the self-read path was not taken (or found the log unsorted)"
+    audit = [json.loads(x) for x in one[1].splitlines()]
+    valid = ("n1", "n2{", "n3{", "n4", "n5A", "n6", "n10")
+    folded = {d["event"]: d["subject"] for d in audit if d["event"] in valid and d["outcome"] == "applied"}
+    assert folded == dict.fromkeys(valid, real_name)
+    assert one[0] == many[0]
+    assert one[1] == many[1]
+    assert [(b.line, b.code) for b in one[3]] == [(b.line, b.code) for b in many[3]]
