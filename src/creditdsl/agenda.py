@@ -86,6 +86,13 @@ class Agenda:
                 return  # cancelled by a reset
             if not pending:
                 st.pending = None  # an emptied dict keeps its table: let it go
+            if self.raw is not None:
+                fast = self.fast.get(REVERT)  # codegen.py: the same line, written directly
+                if fast is not None:
+                    fast(self, st, at, payload)
+                    if plan.triggers:
+                        self.triggers(st, line, at, event_id)
+                    return
             r = plan.all_rules[rule_index]
             before = tuple(st.bal)
             tier_before = plan.tier_name(st) if self.audit is not None else None

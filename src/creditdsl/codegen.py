@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from .codegen_effects import _apply, _certain, _inlinable
-from .codegen_source import _DIRTY, _X, _bal_text, _fline, _skip_line, _Src
+from .codegen_source import _DIRTY, _X, _bal_parts, _bal_text, _fline, _skip_line, _Src
 from .expressions import Skip
 from .plan import signed
 from .results import _n, _num_cache, _q, _str_cache, quote
@@ -55,6 +55,10 @@ def build(plan: Any) -> dict[Any, Callable]:
         src = _Src()
         _type_function(src, plan, plan.by_type.get(etype, ()), etype)
         out[etype] = _compiled(src, f"<creditdsl rules for {etype!r}>")
+    if any(d is not None for r in plan.all_rules for _i, _f, d in r.changes) or any(x is not None for x in plan.expire):
+        src = _Src()
+        _revert_function(src, plan)
+        out[REVERT] = _compiled(src, "<creditdsl revert>")
     for r in plan.all_rules:
         if r.grace is not None and _inlinable(r):
             src = _Src()
@@ -93,6 +97,58 @@ def _deadline_function(src: _Src, plan: Any, r: Any) -> None:
                             _X("QN(ev.id)"), ', "subject": ', _X("QN(st.id)"), ', "rule": ']))
     _apply(src, plan, r, src.const(r, "RULE"), _q(r.name), TQ, TN, TI, names, at="at")
     src("return outcome")
+    src.depth -= 1
+
+
+def _revert_function(src: _Src, plan: Any) -> None:
+    """Agenda.work's revert of a temporary change at ``at`` (a `for DURATION` or a ledger's
+    `expire`), for a sink that takes lines (``R.raw``): the same line as Runner.emit writes
+    (results.decision_text), without the Decision's arguments. ``p``: the REVERT payload."""
+    names = plan.ledger_names
+    TQ = src.const(tuple(_q(t) for t in plan.tier_names) + ("null",), "TQ")
+    TI = src.const(plan.tier_index, "TI")
+    LQ = src.const(tuple(_q(n) + ": " for n in names), "LQ")
+    RQ = src.const(tuple(_q(r.name) for r in plan.all_rules), "RQ")
+    src("def fold(R, st, at, p):")
+    src.depth += 1
+    src("_sid, index, amount, rule_index, line, event_id, since, why = p")
+    src("bal = st.bal")
+    src(f"tb = {TI}(st)")
+    src("bt = " + _fline(_bal_parts(names, "bal")))
+    src("old = bal[index]")
+    src("new = old - amount")
+    first = True
+    for index in range(len(names)):
+        lo, hi = plan.floors[index], plan.ceilings[index]
+        if lo is None and hi is None:
+            continue
+        src(f"{'if' if first else 'elif'} index == {index}:")
+        first = False
+        if lo is not None:
+            LO = src.const(lo, "C")
+            src(f"    if new < {LO}:")
+            src(f"        new = {LO}")
+        if hi is not None:
+            HI = src.const(hi, "C")
+            src(f"    if new > {HI}:")
+            src(f"        new = {HI}")
+    src("bal[index] = new")
+    src(f"st.tier = {_DIRTY}")
+    src(f"ta = {TI}(st)")
+    # the reason is quoted by adding quotes when `why` is ("for 90 days", "expire: 1 year", or
+    # what a state file holds): a number and an ISO instant need no escapes
+    src("reason = 'reverts ' + signed(amount) + ' applied at ' + since.isoformat() + ' (' + why + ')'")
+    src("reason = '\"' + reason + '\"' if len(QG(why) or Q(why)) == len(why) + 2 else QN(reason)")
+    src("lt = 'null' if line is None else line")
+    src("et = 'null' if event_id is None else QN(event_id)")
+    src("R.seq = q = R.seq + 1")
+    src("R.raw(" + _fline([
+        '{"seq": ', _X("q"), ', "line": ', _X("lt"), ', "at": "', _X("at.isoformat()"), '", "event": ', _X("et"),
+        ', "subject": ', _X("QN(st.id)"), ', "rule": ', _X(f"{RQ}[rule_index]"),
+        ', "outcome": "reverted", "reason": ', _X("reason"), ', "changes": {', _X(f"{LQ}[index]"),
+        _X("NG(new - old) or N(new - old)"), '}, "before": ', _X("bt"), ', "after": ']
+        + _bal_parts(names, "bal") + [', "tier_before": ', _X(f"{TQ}[tb]"), ', "tier_after": ',
+                                      _X(f"{TQ}[ta]"), "}"]) + ")")
     src.depth -= 1
 
 

@@ -185,3 +185,32 @@ def test_without_generated_code_the_one_pass_fold_takes_the_general_path(tmp_pat
     lines = _littering([(1, "littering"), (2, "unheard_of"), (3, "littering")])
     stream, memory = _file_and_memory(load_text(COUNTING), lines, tmp_path)
     assert stream == memory and stream[1].count('"outcome": "applied"') == 3
+
+
+def test_a_generated_revert_writes_the_general_paths_line_whatever_its_reason_holds():
+    """codegen's revert line adds quotes to the reason when its `why` needs no escapes (the
+    text of a duration); a `why` from an edited state file may hold anything."""
+    from creditdsl.runner import Runner
+    from creditdsl.schedule import REVERT
+
+    rb = load_text((ROOT / "bench" / "bench.rulebook").read_text())
+    lines = {}
+    for fast in (True, False):
+        plan = compile_plan(rb)
+        if not fast:
+            plan.fast = {}
+        for why in ("for 90 days", 'for "90" days ü\\', "expire: 1 year\x7f"):
+            buf = io.StringIO()
+            writer = AuditWriter(buf, plan.ledger_names)
+            runner = Runner(plan, writer)
+            st = runner.state("p é")
+            since = datetime(2023, 1, 5, 9, 30, tzinfo=plan.tz)
+            token = runner.push(datetime(2023, 4, 5, 9, 30, tzinfo=plan.tz), 0, REVERT,
+                                (st.id, 0, -10, 5, 7, "e\u00e9\"1", since, why))
+            st.pending[token] = 0
+            runner.run_agenda((datetime(2024, 1, 1, tzinfo=timezone.utc), 9))
+            writer.flush()
+            lines[fast, why] = buf.getvalue()
+    for why in ("for 90 days", 'for "90" days ü\\', "expire: 1 year\x7f"):
+        assert lines[True, why] == lines[False, why]
+        assert json.loads(lines[True, why])["reason"].endswith(f"({why})")
