@@ -1,9 +1,9 @@
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from creditdsl import values
@@ -97,3 +97,26 @@ def test_duration_arithmetic_is_monotone(start, a, b, unit):
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-10**9, max_value=10**9))
 def test_decimal_text_round_trips(value):
     assert Decimal(values.format_decimal(value)) == value
+
+
+@given(
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1)),
+    st.sampled_from(["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Pacific/Apia", "UTC", None]),
+    st.booleans(),
+    st.integers(-400, 400),
+    st.sampled_from(["day", "week"]),
+)
+@example(datetime(2021, 3, 27, 2, 30), "Europe/Berlin", False, 1, "day")  # into the spring gap
+@example(datetime(2021, 10, 30, 2, 30), "Europe/Berlin", True, 1, "day")  # into the autumn fold
+@example(datetime(2011, 12, 29, 12, 0), "Pacific/Apia", False, 1, "day")  # into the skipped day
+def test_days_and_weeks_move_the_wall_clock_as_localize_does(start, zone_name, fold, n, unit):
+    """Duration.add for days and weeks adds to the aware instant (wall clock, fold 0) instead
+    of going through replace() and localize(); it must give localize's instant, gap and fold
+    rules included (Lord Howe moves by half an hour, Apia skipped a day)."""
+    tz = None if zone_name is None else ZoneInfo(zone_name)
+    instant = start.replace(tzinfo=tz, fold=int(fold))
+    days = n if unit == "day" else 7 * n
+    expected = values.localize(instant.replace(tzinfo=None) + timedelta(days=days), tz)
+    got = Duration(n, unit).add(instant)
+    assert (got.replace(tzinfo=None), got.tzinfo, got.fold) == (expected.replace(tzinfo=None), expected.tzinfo, expected.fold)
+    assert tz is None or got.utcoffset() == expected.utcoffset()
