@@ -44,9 +44,13 @@ from .state import counters, period_counter
 from .values import period_key
 
 
+UNNAMED = ("unnamed type",)  # the key of the fold of a type the rulebook does not name (not a str)
+
+
 def build(plan: Any) -> dict[Any, Callable]:
-    """Event type → the fold of its rules; ``(DEADLINE, rule index)`` → a grace rule applied
-    at its deadline (agenda.py). Empty: no generated code (``CREDITDSL_NO_CODEGEN``)."""
+    """Event type → the fold of its rules; UNNAMED → the fold of a type the rulebook does not
+    name; REVERT → the revert of a temporary change; ``(DEADLINE, rule index)`` → a grace rule
+    applied at its deadline (agenda.py). Empty: no generated code (``CREDITDSL_NO_CODEGEN``)."""
     if os.environ.get("CREDITDSL_NO_CODEGEN"):
         return {}
     out: dict[Any, Callable] = {}
@@ -55,6 +59,9 @@ def build(plan: Any) -> dict[Any, Callable]:
         src = _Src()
         _type_function(src, plan, plan.by_type.get(etype, ()), etype)
         out[etype] = _compiled(src, f"<creditdsl rules for {etype!r}>")
+    src = _Src()
+    _unnamed_function(src, plan)
+    out[UNNAMED] = _compiled(src, "<creditdsl unnamed event type>")
     if any(d is not None for r in plan.all_rules for _i, _f, d in r.changes) or any(x is not None for x in plan.expire):
         src = _Src()
         _revert_function(src, plan)
@@ -97,6 +104,44 @@ def _deadline_function(src: _Src, plan: Any, r: Any) -> None:
                             _X("QN(ev.id)"), ', "subject": ', _X("QN(st.id)"), ', "rule": ']))
     _apply(src, plan, r, src.const(r, "RULE"), _q(r.name), TQ, TN, TI, names, at="at")
     src("return outcome")
+    src.depth -= 1
+
+
+def _unmatched(src: _Src, plan: Any, reason: str, quoted: str | None, rq: str = "") -> None:
+    """Code for an `unmatched` event, the line written as Runner._unmatched writes it;
+    ``reason``: a Python str expression; ``quoted``: its JSON text when it is a constant,
+    else None and ``rq`` is the Python expression of that text."""
+    TQ = src.const(tuple(_q(t) for t in plan.tier_names) + ("null",), "TQ")
+    TI = src.const(plan.tier_index, "TI")
+    src("R.summary.unmatched += 1")
+    src("F = R.raw")
+    src("if F is not None:")
+    src("    bal = st.bal")
+    src(f"    t = {TQ}[{TI}(st)]")
+    src("    bt = " + _fline(_bal_parts(plan.ledger_names, "bal")))
+    if quoted is None:
+        src(f"    rq = {rq}")
+    src("    R.seq = q = R.seq + 1")
+    rest = [', "rule": null, "outcome": "unmatched", "reason": ', quoted if quoted is not None else _X("rq"),
+            ', "changes": {}, "before": ', _X("bt"), ', "after": ', _X("bt"), ', "tier_before": ', _X("t"),
+            ', "tier_after": ', _X("t"), "}"]
+    head = ['{"seq": ', _X("q"), ', "line": ', _X("ev.line"), ', "at": "', _X("ev.at_text()")]
+    src("    if ev.plain:")
+    src("        F(" + _fline(head + ['", "event": "', _X("ev.id"), '", "subject": "', _X("st.id"), '"'] + rest) + ")")
+    src("    else:")
+    src("        F(" + _fline(head + ['", "event": ', _X("QN(ev.id)"), ', "subject": ', _X("QN(st.id)")] + rest) + ")")
+    src("elif R.audit is not None:")
+    src(f"    R._unmatched(ev, st, {reason})")
+
+
+def _unnamed_function(src: _Src, plan: Any) -> None:
+    """The fold of an event type the rulebook does not name, for the one-pass loops (Runner.event
+    takes the general path for it)."""
+    src("def fold(R, st, ev):")
+    src.depth += 1
+    # a plain line's strings need no escapes (events.Event.plain), nor does the rest of the reason
+    _unmatched(src, plan, "'no rule for event type `' + ev.type + '`'", None,
+               "'\"no rule for event type `' + ev.type + '`\"' if ev.plain else Q('no rule for event type `' + ev.type + '`')")
     src.depth -= 1
 
 
@@ -168,9 +213,8 @@ def _type_function(src: _Src, plan: Any, rules: tuple, etype: str) -> None:  # n
         if not plan.tier_cacheable:
             src(f"st.tier = {_DIRTY}")
     if not rules:
-        src("R.summary.unmatched += 1")
-        src("if R.audit is not None:")
-        src(f"    R._unmatched(ev, st, {f'no rule for event type `{etype}`'!r})")
+        reason = f"no rule for event type `{etype}`"
+        _unmatched(src, plan, repr(reason), _q(reason))
         src.depth -= 1
         return
     src("F = R.raw")

@@ -43,7 +43,8 @@ from .events import Event, InvalidLine, Subject, conflict, fast_event, parse_eve
 from .expressions import decimal_context
 from .plan import Plan, compile_plan
 from .results import Decision, RunResult
-from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, unknown_type
+from .codegen import UNNAMED
+from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner
 from .state import NEW, register_line
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .timeline import Spool, scan_sorted
@@ -135,7 +136,7 @@ def _fold_stream(runner: Runner, path: str, tz: Any, as_of_key: Any, invalid: li
     fast_of = runner.fast.get
     # a type without generated code is one the rulebook does not name, unless the plan has no
     # generated code (CREDITDSL_NO_CODEGEN): then every event takes Runner.event
-    unknown = unknown_type if runner.fast else None
+    unknown = runner.fast.get(UNNAMED)
     latest: Event | None = None
     number = last = offset = counted = 0
     runner.log_path = path

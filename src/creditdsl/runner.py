@@ -38,14 +38,6 @@ _RANK_NAME = {v: k for k, v in RANK.items()}
 EVENT, DUPLICATE, INVALID, LATER = 0, 1, 2, 3  # the kinds of timeline items
 
 
-def unknown_type(runner: Runner, st: SubjectState, ev: Event) -> None:
-    """The fold of an event type the rulebook does not name (Runner.event's case, for the
-    stream loop's fast path): unmatched."""
-    runner.summary.unmatched += 1
-    if runner.audit is not None:
-        runner._unmatched(ev, st, f"no rule for event type `{ev.type}`")
-
-
 class Runner(Agenda):
     """One run's mutable context: the states, the agenda, the summary, the audit sink."""
 

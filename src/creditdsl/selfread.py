@@ -59,7 +59,8 @@ from .events import Event, InvalidLine, conflict, fast_event, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects
 from .agenda import _US, _YEAR1
-from .runner import DUPLICATE, INVALID, LATER, Runner, instant_code, unknown_type
+from .codegen import UNNAMED
+from .runner import DUPLICATE, INVALID, LATER, Runner, instant_code
 from .parallel import gather, partition, partition_bytes, result_rows, summary_total, worker_failed
 from .plan import Plan
 from .results import RunResult
@@ -108,7 +109,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             flushed = False
             simple = not (plan.resets or plan.triggers)
             timed = bool(plan.watch)  # st.now is read by count() only
-            unknown = unknown_type if runner.fast else None  # as in interpreter._fold_stream
+            unknown = runner.fast.get(UNNAMED)  # as in interpreter._fold_stream
             fast_of = runner.fast.get
             number = offset = 0
             runner.log_path = path  # line tokens in the duplicate memory (Runner.duplicate_check)

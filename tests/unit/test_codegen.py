@@ -214,3 +214,27 @@ def test_a_generated_revert_writes_the_general_paths_line_whatever_its_reason_ho
     for why in ("for 90 days", 'for "90" days ü\\', "expire: 1 year\x7f"):
         assert lines[True, why] == lines[False, why]
         assert json.loads(lines[True, why])["reason"].endswith(f"({why})")
+
+
+def test_unmatched_lines_of_generated_code_are_the_general_paths(tmp_path):
+    """Types the rulebook does not name (codegen's UNNAMED fold, taken by the one-pass fold
+    of a file) and a remedy type with no rule of its own write `unmatched` lines directly;
+    plain lines add quotes, others escape."""
+    rb = load_text((ROOT / "bench" / "bench.rulebook").read_text())
+    at = '"at": "2023-01-0%dT10:00:00+08:00"'
+    lines = [
+        '{"id": "u1", "subject": "p1", "type": "login", %s}' % (at % 1),
+        '{"id": "u2", "subject": "p1", "type": "\u00fcber\\"typ", %s}' % (at % 2),
+        '{"id": "u\\u00e93", "subject": "p\\"2", "type": "login", %s}' % (at % 3),
+        '{"id": "u4", "subject": "p2", "type": "litter_cleared", %s}' % (at % 4),
+        '{"id": "u5\\\\", "subject": "p2", "type": "litter_cleared", %s}' % (at % 5),
+        '{"id": "u6", "subject": "p3", "type": "a{b}c\'d", %s}' % (at % 6),
+    ]
+    fast, general = _both_paths(rb, lines)
+    assert fast == general
+    stream, memory = _file_and_memory(rb, lines, tmp_path)
+    assert stream == memory == fast[:2]
+    reasons = [json.loads(x)["reason"] for x in stream[1].splitlines()]
+    assert reasons == ["no rule for event type `login`", 'no rule for event type `\u00fcber"typ`',
+                       "no rule for event type `login`", "no rule for event type `litter_cleared`",
+                       "no rule for event type `litter_cleared`", "no rule for event type `a{b}c'd`"]
