@@ -75,12 +75,8 @@ _BATCH = 4096
 
 def partition(subject: str, workers: int) -> int:
     """The worker of a subject: a stable hash (the same in every process and run)."""
-    return partition_bytes(subject.encode("utf-8", "surrogatepass"), workers)
-
-
-def partition_bytes(subject: bytes, workers: int) -> int:
-    """:func:`partition` of the subject whose UTF-8 encoding is ``subject``."""
-    return int.from_bytes(hashlib.blake2b(subject, digest_size=8).digest(), "big") % workers
+    digest = hashlib.blake2b(subject.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % workers
 
 
 def worker_failed(conn: Any, exc: BaseException) -> None:

@@ -330,13 +330,12 @@ def _apart(workers: int) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("workers", [2, 3])
-def test_a_lines_owner_read_from_its_bytes_is_its_decoded_subjects(tmp_path, monkeypatch, workers):
-    """selfread finds a line's subject by searching its bytes for `"subject": "` when the line
-    has no backslash and no `{` before it; otherwise by a typed decode. Lines where a search
-    alone would name another subject (a nested `subject` key first, a `{` in a string, a key
-    ending in an escaped quote and `subject`) or find
-    none (no space after the colon, a backslash, leading blanks, a subject that is not a
-    string, an unterminated line, the key twice) are folded, or reported, once."""
+def test_a_lines_owner_is_its_decoded_subjects(tmp_path, monkeypatch, workers):
+    """selfread reads a line's owner from a typed decode of its `subject` alone. Lines where a
+    search of the bytes would name another subject (a nested `subject` key first, a `{` in a
+    string, a key ending in an escaped quote and `subject`) or find none (no space after the
+    colon, a backslash, leading blanks, a subject that is not a string, an unterminated line,
+    the key twice) are folded, or reported, once, by their owner."""
     from creditdsl import selfread
 
     calls = []
