@@ -61,7 +61,7 @@ from . import model
 from .events import Event, InvalidLine, conflict, content_digest, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects, parse_as_of
-from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, instant_code
+from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, instant_code, paused_gc
 from .plan import Plan, compile_plan
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .state import NEW, seen_check
@@ -152,9 +152,10 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, subjects: Any, as_o
                     subjects_out = runner.finish(as_of)
                     if runner.audit is not None:
                         runner.audit.close()
-                    conn.send_bytes(pickle.dumps((
-                        result_rows(subjects_out), runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
-                    ), protocol=pickle.HIGHEST_PROTOCOL))
+                    with paused_gc():
+                        conn.send_bytes(pickle.dumps((
+                            result_rows(subjects_out), runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
+                        ), protocol=pickle.HIGHEST_PROTOCOL))
                     return
         except BaseException as exc:  # report, never hang the parent
             worker_failed(conn, exc)
@@ -324,7 +325,8 @@ def summary_total(plan: Plan, as_of: Any, parts: list, summary: Summary | None, 
                   bad_subjects: list) -> RunResult:
     """The run's result from the workers' (subjects, summary, keyed warnings, ...) parts."""
     # subject ids are unique across workers, so tuples compare by their first item
-    subjects_out = tuple(SubjectResult(*row) for row in heapq.merge(*(part[0] for part in parts)))
+    with paused_gc():
+        subjects_out = tuple(SubjectResult(*row) for row in heapq.merge(*(part[0] for part in parts)))
     summary = summary or Summary()
     total = Summary(lines=summary.lines + sum(part[1].lines for part in parts))
     for o in LINE_OUTCOMES:
@@ -346,7 +348,9 @@ def gather(conns: list, procs: list) -> list:
     the workers joined."""
     parts = []
     for i, conn in enumerate(conns):
-        msg = pickle.loads(conn.recv_bytes())
+        data = conn.recv_bytes()
+        with paused_gc():
+            msg = pickle.loads(data)
         if msg[0] == "error":
             raise RuntimeError(f"worker {i} failed: {msg[1]}")
         parts.append(msg)

@@ -17,9 +17,11 @@ results.Decision record).
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .agenda import Agenda, instant_code
 from .diagnostics import Diagnostic
@@ -34,6 +36,21 @@ from .values import period_key
 
 _UTC = timezone.utc
 _RANK_NAME = {v: k for k, v in RANK.items()}
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused, for a phase that builds many objects and no
+    cycles (a run's results: records, tuples, their pickles): its passes over the heap,
+    which grows with every result, cost more than the phase (about a second of the
+    `--workers 2` tail for 100,000 subjects). Reference counting frees as usual."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 EVENT, DUPLICATE, INVALID, LATER = 0, 1, 2, 3  # the kinds of timeline items
 
@@ -460,6 +477,10 @@ class Runner(Agenda):
 
     def finish(self, as_of: datetime | None, release: bool = False) -> tuple[SubjectResult, ...]:
         """The subjects' results; ``release``: drop each state once read (memory at the end)."""
+        with paused_gc():
+            return self._finish(as_of, release)
+
+    def _finish(self, as_of: datetime | None, release: bool) -> tuple[SubjectResult, ...]:
         plan = self.plan
         summary = Summary(**{k: getattr(self.summary, k) for k in ("lines",) + LINE_OUTCOMES})
         for best, pending in self.open_lines.values():

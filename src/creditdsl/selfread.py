@@ -54,7 +54,7 @@ from .expressions import decimal_context
 from .interpreter import _subjects
 from .agenda import _US, _YEAR1
 from .codegen import UNNAMED
-from .runner import DUPLICATE, INVALID, LATER, Runner, instant_code
+from .runner import DUPLICATE, INVALID, LATER, Runner, instant_code, paused_gc
 from .parallel import gather, partition, result_rows, summary_total, worker_failed
 from .plan import Plan
 from .results import RunResult
@@ -193,11 +193,12 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             as_of = pickle.loads(conn.recv_bytes())
             if as_of is not None:
                 runner.run_agenda((as_of.astimezone(_UTC), 9))
-            subjects_out = runner.finish(as_of, release=True)
             if keyed is not None:
                 keyed.close()
-            conn.send_bytes(pickle.dumps((result_rows(subjects_out), runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
-                                          invalid), protocol=pickle.HIGHEST_PROTOCOL))
+            with paused_gc():
+                rows = result_rows(runner.finish(as_of, release=True))
+                conn.send_bytes(pickle.dumps((rows, runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
+                                              invalid), protocol=pickle.HIGHEST_PROTOCOL))
         except BaseException as exc:  # report, never hang the parent
             worker_failed(conn, exc)
         finally:

@@ -256,3 +256,42 @@ def test_reappending_a_valid_line_adds_one_duplicate(specs, data):
     for o in LINE_OUTCOMES:
         if o != "duplicate":
             assert getattr(a.summary, o) == getattr(b.summary, o)
+
+
+def test_the_garbage_collector_is_paused_while_results_are_built_and_restored_after():
+    """runner.paused_gc: the results phase builds many objects and no cycles; the collector's
+    state before it comes back after it, also when the phase raises."""
+    import gc
+
+    from creditdsl.runner import paused_gc
+
+    seen = []
+    with paused_gc():
+        seen.append(gc.isenabled())
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(KeyError):
+        with paused_gc():
+            raise KeyError("x")
+    assert gc.isenabled()
+
+
+def test_a_runs_results_are_built_with_the_collector_paused(monkeypatch):
+    import gc
+
+    from creditdsl import runner as runner_module
+
+    states = []
+    real = runner_module.SubjectResult
+    monkeypatch.setattr(runner_module, "SubjectResult", lambda *a: states.append(gc.isenabled()) or real(*a))
+    from creditdsl.pipeline import load_text
+
+    rb = load_text("rulebook: R\nledgers:\n  credit: 10\nrules:\n  r:\n    on: x\n    credit: -1\n")
+    result = run(rb, ['{"id": "1", "subject": "a", "type": "x", "at": "2020-01-01"}'])
+    assert states == [False] and gc.isenabled() and result.subjects[0].ledgers == (("credit", 9),)
