@@ -377,15 +377,20 @@ def result_json_chunks(result: RunResult, per_chunk: int = 2048) -> Iterator[str
     is made (a city's result is tens of megabytes): the same text as dumps(result.to_json()),
     one subject at a time (no dict per subject)."""
     head = dumps({"rulebook": result.rulebook, "as_of": None if result.as_of is None else result.as_of.isoformat()})
-    names: dict[str, str] = {}
+    names: dict[str, str] = {}  # a ledger's name -> its JSON text and ": "
+    labels: dict[tuple[str, ...], str] = {(): "[]"}  # a tuple of labels -> its JSON text
     parts = [head[:-1], ', "subjects": [']
-    for i, s in enumerate(result.subjects):
-        ledgers = ", ".join([(names.get(n) or names.setdefault(n, _str(n))) + ": " + _n(v) for n, v in s.ledgers])
-        parts.append(
-            (", " if i else "") + '{"subject": ' + _str(s.subject) + ', "ledgers": {' + ledgers
-            + '}, "tier": ' + ("null" if s.tier is None else _str(s.tier)) + ', "fines": ' + _n(s.fines)
-            + ', "lists": ' + _labels_json(s.lists) + ', "sanctions": ' + _labels_json(s.sanctions)
-            + ', "privileges": ' + _labels_json(s.privileges) + "}")
+    sep = ""
+    for s in result.subjects:
+        ledgers = ", ".join([(names.get(n) or names.setdefault(n, _str(n) + ": ")) + (_num_cache.get(v) or _n(v))
+                             for n, v in s.ledgers])
+        ls, sa, pr = s.lists, s.sanctions, s.privileges
+        parts.append(f'{sep}{{"subject": {quote(s.subject)}, "ledgers": {{{ledgers}}}, "tier": '
+                     f'{"null" if s.tier is None else _q(s.tier)}, "fines": {_num_cache.get(s.fines) or _n(s.fines)}, '
+                     f'"lists": {labels.get(ls) or _labels_json(ls, labels)}, '
+                     f'"sanctions": {labels.get(sa) or _labels_json(sa, labels)}, '
+                     f'"privileges": {labels.get(pr) or _labels_json(pr, labels)}}}')
+        sep = ", "
         if len(parts) >= per_chunk:
             yield "".join(parts)
             parts = []
@@ -393,5 +398,10 @@ def result_json_chunks(result: RunResult, per_chunk: int = 2048) -> Iterator[str
     yield "".join(parts)
 
 
-def _labels_json(labels: tuple[str, ...]) -> str:
-    return "[" + ", ".join([_q(x) for x in labels]) + "]" if labels else "[]"
+def _labels_json(labels: tuple[str, ...], cache: dict[tuple[str, ...], str]) -> str:
+    """The JSON text of a tuple of labels, remembered in ``cache`` (a run has few of them:
+    the tiers' and the lists' labels; a thousand at most are kept)."""
+    text = "[" + ", ".join([_q(x) for x in labels]) + "]" if labels else "[]"
+    if len(cache) < 1000:
+        cache[labels] = text
+    return text

@@ -118,3 +118,33 @@ def test_the_json_result_is_written_in_chunks_with_the_same_text(tmp_path):
         pieces = list(result_json_chunks(result, per_chunk=size))
         assert "".join(pieces) == whole
         assert len(pieces) > 1 or size == 100
+
+
+def test_the_chunked_json_result_is_the_documents_text(tmp_path):
+    """result_json_chunks writes each subject with an f-string and caches (ledger names,
+    label tuples, numbers): its text is dumps(result.to_json()) — subjects with quotes,
+    backslashes, DEL and non-ASCII, no tier, lists, sanctions, privileges, fines, fractions."""
+    from creditdsl.interpreter import run
+    from creditdsl.pipeline import load_text
+    from creditdsl.results import dumps, result_json_chunks
+
+    rb = load_text(
+        "rulebook: Chunks\ncurrency: yuan\nledgers:\n  credit: 100\n  civic: 0\n"
+        "lists:\n  watch:\n    sanctions: [no travel]\n    privileges: [\"fast \\\"lane\\\"\"]\n"
+        "tiers:\n  A: credit >= 100\n  B: credit >= 99\n"
+        "sanctions:\n  B: [mortgage refused, \"caf\u00e9\"]\nprivileges:\n  A: [deposits waived]\n"
+        "rules:\n  bad:\n    on: bad\n    credit: -0.5\n    fine: 12.5 yuan\n"
+        "  listed:\n    on: listed\n    list: watch\n  worse:\n    on: worse\n    credit: -10\n")
+    names = ["p1", 'q"uote', "back\\slash", "del\x7f", "\u00fcml", "tab\tx", "p2"]
+    lines = [json.dumps({"id": f"e{i}", "subject": names[i % len(names)], "type": t,
+                         "at": f"2019-01-{1 + i % 28:02d}T10:00:00+08:00"})
+             for i, t in enumerate(["bad", "listed", "nothing"] * 7)]
+    lines.append(json.dumps({"id": "w", "subject": "p2", "type": "worse", "at": "2019-02-01T10:00:00+08:00"}))
+    result = run(rb, lines, subjects=[{"id": "never seen"}])
+    doc = result.to_json()
+    subjects = doc["subjects"]
+    assert {s["subject"] for s in subjects} == set(names) | {"never seen"}
+    assert any(s["tier"] is None for s in subjects) and any(s["tier"] == "B" for s in subjects)
+    assert any(s["lists"] and s["privileges"] for s in subjects) and any(s["sanctions"] for s in subjects)
+    assert any(s["fines"] for s in subjects)
+    assert "".join(result_json_chunks(result, per_chunk=3)) == dumps(doc) + "\n"
