@@ -130,14 +130,11 @@ def follow(path: str, failed: threading.Event | None = None) -> Iterator[bytes]:
                     return
                 time.sleep(0.002)
                 continue
-            data = tail + chunk if tail else chunk
-            cut = data.rfind(b"\x1e")  # the records before the last RS are whole
-            if cut > 0:
-                records = data[:cut].split(b"\x1e")
-                tail = data[cut:]
+            # the records before the last RS are whole; what follows it may be cut short
+            records = (tail + chunk if tail else chunk).split(b"\x1e")
+            tail = b"\x1e" + records.pop()
+            if len(records) > 1:
                 yield from records[1:]  # records[0] is what came before the first RS: nothing
-            else:
-                tail = data
             if tail == _END:
                 return
 
