@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from .codegen_effects import _apply, _certain, _inlinable
-from .codegen_source import _DIRTY, _X, _bal_parts, _bal_text, _fline, _skip_line, _Src
+from .codegen_source import _DIRTY, _X, _bal_parts, _bal_text, _clamp, _fline, _skip_line, _Src
 from .expressions import Skip
 from .plan import signed
 from .results import _n, _num_cache, _q, _str_cache, quote
@@ -163,20 +163,10 @@ def _revert_function(src: _Src, plan: Any) -> None:
     src("old = bal[index]")
     src("new = old - amount")
     first = True
-    for index in range(len(names)):
-        lo, hi = plan.floors[index], plan.ceilings[index]
-        if lo is None and hi is None:
-            continue
+    for index in plan.clamped:
         src(f"{'if' if first else 'elif'} index == {index}:")
         first = False
-        if lo is not None:
-            LO = src.const(lo, "C")
-            src(f"    if new < {LO}:")
-            src(f"        new = {LO}")
-        if hi is not None:
-            HI = src.const(hi, "C")
-            src(f"    if new > {HI}:")
-            src(f"        new = {HI}")
+        _clamp(src, plan, index, "    ")
     src("bal[index] = new")
     src(f"st.tier = {_DIRTY}")
     src(f"ta = {TI}(st)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .codegen_source import _DIRTY, _X, _bal_parts, _bal_text, _const, _fline, _skip_line, _Src
+from .codegen_source import _DIRTY, _X, _bal_parts, _bal_text, _clamp, _const, _fline, _skip_line, _Src
 from .results import _q
 
 def _certain(plan: Any, r: Any) -> bool:
@@ -127,20 +127,12 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
     else:
         src(f"    tb = {TI}(st)")
     for k, (index, _C, duration) in enumerate(amounts):
-        lo, hi = plan.floors[index], plan.ceilings[index]
         src(f"old = bal[{index}]")
         src(f"new = old + a{k}")
-        if lo is not None:
-            LO = src.const(lo, "C")
-            src(f"if new < {LO}:")
-            src(f"    new = {LO}")
-        if hi is not None:
-            HI = src.const(hi, "C")
-            src(f"if new > {HI}:")
-            src(f"    new = {HI}")
+        bounded = _clamp(src, plan, index)
         src(f"p{k} = new - old")
         src(f"bal[{index}] = new")
-        if lo is not None or hi is not None:
+        if bounded:
             src(f"if p{k} != a{k}:")
             src("    if notes is None:")
             src("        notes = []")

@@ -10,6 +10,7 @@ Public API (for those modules)::
     _bal_parts(names, var)     f-string parts of the JSON text of balances in list ``var``
     _bal_text(src, names, var) an expression giving that text
     _skip_line(rq, TQ, outcome) the f-string of an audit line that changes nothing
+    _clamp(src, plan, index)   code keeping a local ``new`` within a ledger's bounds
     _const(expr)               the value of a numeric constant expression, else None
     _DIRTY                     the tier cache's "recompute" mark (state.DIRTY)
 """
@@ -93,6 +94,18 @@ def _skip_line(rq: str, TQ: str, outcome: str = "skipped") -> str:
     return _fline(['{"seq": ', _X("q"), ", ", _X("H"), rq + f', "outcome": "{outcome}", "reason": ', _X("rs"),
                    ', "changes": {}, "before": ', _X("bt"), ', "after": ', _X("bt"), ', "tier_before": ', _X("t"),
                    ', "tier_after": ', _X("t"), "}"])
+
+
+def _clamp(src: _Src, plan: Any, index: int, indent: str = "") -> bool:
+    """Code keeping a local ``new`` within ledger ``index``'s floor and ceiling; False: the
+    ledger has neither (no code)."""
+    lo, hi = plan.floors[index], plan.ceilings[index]
+    for bound, op in ((lo, "<"), (hi, ">")):
+        if bound is not None:
+            B = src.const(bound, "C")
+            src(f"{indent}if new {op} {B}:")
+            src(f"{indent}    new = {B}")
+    return lo is not None or hi is not None
 
 
 def _bal_text(src: _Src, names: tuple[str, ...], var: str) -> str:

@@ -52,6 +52,7 @@ def paused_gc() -> Iterator[None]:
         if was:
             gc.enable()
 
+
 EVENT, DUPLICATE, INVALID, LATER = 0, 1, 2, 3  # the kinds of timeline items
 
 
