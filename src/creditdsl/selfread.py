@@ -195,6 +195,8 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                 runner.run_agenda((as_of.astimezone(_UTC), 9))
             if keyed is not None:
                 keyed.close()
+            for f in files:  # before the results: the merge's unlink then frees their blocks
+                f.close()
             with paused_gc():
                 rows = result_rows(runner.finish(as_of, release=True))
                 conn.send_bytes(pickle.dumps((rows, runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
@@ -292,6 +294,15 @@ class _MergeThread(threading.Thread):
         except BaseException as exc:  # raised in the parent's thread by done()
             self.error = exc
             self.args_[2].set()
+            return
+        # merged: remove the files here, while the workers build their results, rather than
+        # after (freeing a 200 MB file's blocks took about 0.27 s on the bench machine)
+        for pair in self.args_[0]:
+            for path in pair:
+                try:
+                    os.unlink(path)
+                except OSError:  # run_self_read removes what is left
+                    pass
 
     def done(self) -> None:
         if self.error is not None:

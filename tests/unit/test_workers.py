@@ -367,3 +367,28 @@ def test_a_lines_owner_is_its_decoded_subjects(tmp_path, monkeypatch, workers):
     assert one[0] == many[0]
     assert one[1] == many[1]
     assert [(b.line, b.code) for b in one[3]] == [(b.line, b.code) for b in many[3]]
+
+
+def test_the_merge_removes_the_files_it_has_merged(tmp_path):
+    """The merge thread removes the workers' files once merged (while the workers build
+    their results), so the run's end does not wait for their blocks to be freed."""
+    import threading
+
+    from creditdsl.selfread import _MergeThread
+    from creditdsl.worker_audit import _END
+
+    paths = []
+    for i in range(2):
+        group, passive = tmp_path / f"audit-{i}", tmp_path / f"passive-{i}"
+        group.write_bytes(b"\x1e" + f"{i:015x}1{i + 1:012d}".encode() + b'\x1f{"seq": %d, "i": ' + str(i).encode()
+                          + b"}\n" + _END)
+        passive.write_bytes(b"\x1e000000000009\x1c" + _END)
+        paths.append((str(group), str(passive)))
+    out = io.StringIO()
+    merge = _MergeThread(paths, out, threading.Event())
+    merge.start()
+    merge.join()
+    merge.done()
+    assert out.getvalue() == '{"seq": 1, "i": 0}\n{"seq": 2, "i": 1}\n'
+    assert list(tmp_path.iterdir()) == []
+
