@@ -67,7 +67,7 @@ from .state import DUPLICATE as SEEN_DUPLICATE
 from .state import NEW, seen_check
 from .results import LINE_OUTCOMES, RunResult, SubjectResult, Summary
 from .worker_audit import GroupWriter, Numbered, follow
-from .timeline import Spool, scan_sorted
+from .timeline import Spool
 
 _UTC = timezone.utc
 _BATCH = 4096
@@ -179,9 +179,9 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
     from .selfread import run_self_read
 
     # the common case, a log sorted by time: every worker reads its own lines. The workers
-    # start at once; the parent checks the order meanwhile, and stops them if it is not
-    result = run_self_read(plan, events, workers, subjects, as_of, as_of_key, audit_stream,
-                           lambda: scan_sorted(events, tz))
+    # start at once; the parent checks the order meanwhile (and tells them whose each line
+    # is), and stops them if it is not
+    result = run_self_read(plan, events, workers, subjects, as_of, as_of_key, audit_stream)
     if result is not None:
         return result
     tmp = tempfile.mkdtemp(prefix="creditdsl-workers-")

@@ -5,17 +5,20 @@ Public API::
     run_self_read(plan, path, workers, subjects, as_of, as_of_key, audit_stream, is_sorted)
         -> results.RunResult | None
 
-The parent does not decode the log. Each worker reads every line but decodes only
-its own: the worker of a line is ``parallel.partition(subject)``. The subject is
-read by a typed msgspec decode of that one field (the parser of the full decode, so
-for a valid event it is the decoded subject; it is deterministic, so every worker gives
-a line the same owner, and a line with a duplicate key, whatever subject it gives, is
-invalid and reported by that owner); a line where that fails is decoded by every worker
-(rare) and belongs to the worker of its decoded subject, or to worker 0 when it is not a
-valid event. (A search of the line's bytes for ``"subject": "`` was tried: fewer
-instructions under callgrind, but slower on the machine, 1.34 against 1.04 µs a line.) Every
-worker also decodes lines from the top until the first valid event at or before
-``as_of`` (the start of the calendar-reset chain, the same in all of them).
+The parent does not decode the log's events. Each worker reads every line but decodes
+only its own: the worker of a line is ``parallel.partition(subject)``, and the parent
+tells it, in the *owners file*: one byte per line, written by the parent's sortedness
+scan as it goes (``timeline.scan_sorted`` decodes each line's `at` and `subject` with a
+typed msgspec struct, the parser of the full decode, so for a valid event it is the
+decoded subject; see :class:`Owners`). The scan runs far ahead of the folds (about 1 µs
+a line against 15), so a worker seldom waits for it; before, each worker decoded the
+subject of every line itself, twice the work in all. A line whose subject that decode
+cannot read (``UNKNOWN``) is decoded by every worker (rare) and belongs to the worker of
+its decoded subject, or to worker 0 when it is not a valid event. (A search of the line's
+bytes for ``"subject": "`` was tried: fewer instructions under callgrind, but slower on
+the machine, 1.34 against 1.04 µs a line.) Every worker also decodes lines from the top
+until the first valid event at or before ``as_of`` (the start of the calendar-reset
+chain, the same in all of them).
 
 Each worker writes its decisions as records keyed by position (worker_audit.py) and
 its passive lines (invalid, duplicate) to a second file keyed by line number: a
@@ -44,10 +47,9 @@ import os
 import pickle
 import tempfile
 import threading
+import time
 from datetime import timezone
-from typing import IO, Any, Callable
-
-import msgspec
+from typing import IO, Any, Iterator
 
 from .events import Event, InvalidLine, conflict, fast_event, parse_event
 from .expressions import decimal_context
@@ -60,25 +62,65 @@ from .plan import Plan
 from .results import RunResult
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .state import NEW, register_line
+from .timeline import scan_sorted
 from .worker_audit import US, GroupWriter, Numbered, PassiveWriter, follow
 
 _UTC = timezone.utc
 HEARTBEAT = 4095  # a mask (2**k - 1): a heartbeat each time the lines read are a multiple of 4,096
 
 
-class _Subject(msgspec.Struct):
-    subject: str
+UNKNOWN = 255  # an owner byte: the line's subject could not be read (every worker decodes it)
 
 
-_subject_only = msgspec.json.Decoder(_Subject).decode
+class _OwnerOf(dict):
+    """subject -> its worker, computed on first sight (None -> UNKNOWN)."""
+
+    def __init__(self, workers: int):
+        super().__init__({None: UNKNOWN})
+        self.workers = workers
+
+    def __missing__(self, subject: str) -> int:
+        own = self[subject] = partition(subject, self.workers)
+        return own
 
 
-# a line's subject alone could not be read: what that typed decode raises
-_UNREADABLE = (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError)
+class Owners:
+    """The parent's side of the owners file: one byte per line of the log, in order, the
+    worker of the line's subject (``UNKNOWN``: none read). The sortedness scan
+    (``timeline.scan_sorted``) appends every line's subject to ``pending`` and calls
+    ``flush()`` every 65,536 lines, so the workers, which wait for the file, never wait long."""
+
+    def __init__(self, path: str, workers: int):
+        self.fh = open(path, "wb")
+        self.owner_of = _OwnerOf(workers).__getitem__
+        self.pending: list[str | None] = []
+
+    def flush(self) -> None:
+        self.fh.write(bytes(map(self.owner_of, self.pending)))
+        self.fh.flush()
+        self.pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self.fh.close()
+
+
+def _owner_bytes(path: str, parent: int) -> Iterator[int]:
+    """The owners file, byte by byte, as the parent writes it (endless: the caller zips it
+    with the log's lines, as many). Ends the worker if the parent is gone."""
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 16)
+            if chunk:
+                yield from chunk
+            elif os.getppid() != parent:
+                raise SystemExit(1)
+            else:
+                time.sleep(0.001)
 
 
 def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects: Any, as_of_key: Any,
-            audit_paths: tuple[str, str] | None) -> None:  # noqa: C901
+            audit_paths: tuple[str, str] | None, owners_path: str, parent: int) -> None:  # noqa: C901
     with decimal.localcontext(decimal_context()):
         files = []
         try:
@@ -95,7 +137,6 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                 if partition(s.id, workers) == index:
                     runner.add_state(s.id, s.fields)
             tz = plan.tz
-            cache: dict[str, int] = {}  # subject -> its worker
             summary = runner.summary
             invalid: list[InvalidLine] = []
             latest: Event | None = None
@@ -110,25 +151,17 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             states = runner.states
             started = False
             beat = HEARTBEAT
-            subject_only = _subject_only
             with open(path, "rb") as fh:
-                for raw in fh:
+                for raw, own in zip(fh, _owner_bytes(owners_path, parent)):
                     if not number & beat and passive_out is not None:  # the merge reads as we go
                         passive_out.heartbeat(number)
                     number += 1
                     start = offset
                     offset += len(raw)
-                    # the line's owner (the module's docstring), inlined: it runs for every line
-                    try:
-                        subject = subject_only(raw).subject
-                    except _UNREADABLE:
-                        own = None
-                    else:
-                        own = cache.get(subject)
-                        if own is None:
-                            own = cache[subject] = partition(subject, workers)
-                    if own != index and started and own is not None:
+                    if own != index and started and own != UNKNOWN:
                         continue
+                    if own == UNKNOWN:
+                        own = None
                     item = fast_event(raw, number, tz)
                     if item is None:
                         stripped = raw.strip()
@@ -221,29 +254,36 @@ def _passive(runner: Runner, passive_out: Any, keyed: Any, kind: int, item: Any)
 
 
 def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: Any, as_of_key: Any,
-                  audit_stream: IO[str] | None, is_sorted: Callable[[], bool] = lambda: True) -> RunResult | None:
-    """The run, or None (nothing written) if ``is_sorted()``, called once the workers have
-    started, says the log is not sorted by time after all."""
+                  audit_stream: IO[str] | None) -> RunResult | None:
+    """The run, or None (nothing written) if the parent's scan, run once the workers have
+    started, finds that the log is not sorted by time after all."""
+    if not 1 <= workers < UNKNOWN:
+        raise ValueError(f"workers: {workers} (1 to {UNKNOWN - 1})")
     tmp = tempfile.mkdtemp(prefix="creditdsl-workers-")
     paths = [(os.path.join(tmp, f"audit-{i}"), os.path.join(tmp, f"passive-{i}")) for i in range(workers)]
     for pair in paths:  # the merge may open them before the workers do
         for p in pair:
             open(p, "wb").close()
+    owners_path = os.path.join(tmp, "owners")
     ctx = multiprocessing.get_context("fork")
     conns, procs = [], []
     failed = threading.Event()
-    merge = None
+    merge = owners = None
     try:
+        owners = Owners(owners_path, workers)
         for i in range(workers):
             mine, theirs = ctx.Pipe()
             p = ctx.Process(target=_worker, args=(plan, i, workers, theirs, events, subjects, as_of_key,
-                                                  None if audit_stream is None else paths[i]), daemon=True)
+                                                  None if audit_stream is None else paths[i], owners_path,
+                                                  os.getpid()), daemon=True)
             p.start()
             theirs.close()
             conns.append(mine)
             procs.append(p)
-        if not is_sorted():
+        # the sortedness scan tells the workers whose every line is, as it goes
+        if not scan_sorted(events, plan.tz, owners):
             return None  # (the workers are stopped below)
+        owners.close()
         if audit_stream is not None:  # merged while the workers fold
             merge = _MergeThread(paths, audit_stream, failed)
             merge.start()
@@ -272,6 +312,8 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
             if p.is_alive():
                 p.kill()
                 p.join()
+        if owners is not None:
+            owners.fh.close()
         for name in os.listdir(tmp):
             os.unlink(os.path.join(tmp, name))
         os.rmdir(tmp)

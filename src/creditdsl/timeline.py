@@ -2,7 +2,10 @@
 
 Public API::
 
-    scan_sorted(path, tz) -> bool     one cheap pass: are the `at` values of the file in order?
+    scan_sorted(path, tz, owners=None) -> bool
+                                      one cheap pass: are the `at` values of the file in order?
+                                      (``owners`` is told every line's subject on the way:
+                                      `--workers`, selfread.Owners)
     Spool(tmpdir=None)                collects timeline items; yields them sorted by (key, line)
         .add(item_tuple)              item_tuple = (key, line, kind, record)
         .items() -> Iterator          in (key, line) order; spilled runs are merged
@@ -44,7 +47,13 @@ class _At(msgspec.Struct):
     at: str
 
 
+class _AtSubject(msgspec.Struct):
+    at: str
+    subject: str
+
+
 _at_only = msgspec.json.Decoder(_At)
+_at_subject = msgspec.json.Decoder(_AtSubject)
 
 
 def _explicit_offset(text: str) -> bool:
@@ -52,12 +61,20 @@ def _explicit_offset(text: str) -> bool:
     return (n == 25 and text[19] in "+-" and text[22] == ":") or (n == 20 and text[19] == "Z")
 
 
-def scan_sorted(path: str | Path, tz: Any) -> bool:
-    """True if every line's readable `at` is at or after the previous readable one."""
+def scan_sorted(path: str | Path, tz: Any, owners: Any = None) -> bool:
+    """True if every line's readable `at` is at or after the previous readable one.
+
+    ``owners``, if given, has a list ``pending`` and a method ``flush()``: for every line
+    read, in order, its `subject` is appended to ``pending`` when a typed decode of `at` and
+    `subject` (both strings) reads the line, else None (a blank line too); ``flush()`` is
+    called every 65,536 lines (it takes what is pending). A scan that finds the file
+    unsorted stops there."""
     from .events import _parse_at, parse_event
     from .values import ValueError_
 
-    decode = _at_only.decode
+    decode = _at_only.decode if owners is None else _at_subject.decode
+    note = None if owners is None else owners.pending.append
+    lines = 0
     prev_text: str | None = None
     prev_key = None  # parsed lazily
     # when prev_text is written with an explicit offset: its offset (or Z) and separator; a
@@ -66,9 +83,15 @@ def scan_sorted(path: str | Path, tz: Any) -> bool:
     sep = ""
     with open(path, "rb") as fh:
         for raw in fh:
+            if note is not None:
+                if lines and not lines & 65535:  # 65,536 lines since the last flush
+                    owners.flush()
+                lines += 1
             try:
-                text = decode(raw).at
+                value = decode(raw)
             except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, ValueError, RecursionError):
+                if note is not None:
+                    note(None)
                 stripped = raw.strip()
                 if not stripped:
                     continue
@@ -78,6 +101,9 @@ def scan_sorted(path: str | Path, tz: Any) -> bool:
                 key = item.key
                 text = None
             else:
+                text = value.at
+                if note is not None:
+                    note(value.subject)
                 if text[19:] == tail and text[10] == sep:
                     if text < prev_text:  # type: ignore[operator]
                         return False

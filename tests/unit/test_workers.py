@@ -331,7 +331,8 @@ def _apart(workers: int) -> tuple[str, str]:
 
 @pytest.mark.parametrize("workers", [2, 3])
 def test_a_lines_owner_is_its_decoded_subjects(tmp_path, monkeypatch, workers):
-    """selfread reads a line's owner from a typed decode of its `subject` alone. Lines where a
+    """A line's owner comes from a typed decode of its `at` and `subject` (the parent's scan
+    writes it to the owners file, selfread.Owners). Lines where a
     search of the bytes would name another subject (a nested `subject` key first, a `{` in a
     string, a key ending in an escaped quote and `subject`) or find none (no space after the
     colon, a backslash, leading blanks, a subject that is not a string, an unterminated line,
@@ -369,6 +370,59 @@ def test_a_lines_owner_is_its_decoded_subjects(tmp_path, monkeypatch, workers):
     assert [(b.line, b.code) for b in one[3]] == [(b.line, b.code) for b in many[3]]
 
 
+def test_the_owners_file_names_every_lines_worker(tmp_path):
+    """The parent's sortedness scan writes one byte per line of the log, in order: the
+    worker of the line's subject, or UNKNOWN when a typed decode of `at` and `subject` does
+    not read the line (blank, not JSON, a subject that is not a string, no `at`); flushed
+    every 65,536 lines and at the end."""
+    from zoneinfo import ZoneInfo
+
+    from creditdsl.selfread import UNKNOWN, Owners
+
+    odd = ["", "not json", '{"id": "a", "subject": 7, "type": "t", "at": "2020-01-01T00:00:00"}',
+           '{"id": "b", "subject": "s3", "type": "t"}']
+    lines = [f'{{"id": "e{i}", "subject": "s{i % 97}", "type": "t", "at": "2020-01-01T00:00:00"}}'
+             for i in range(70_000)]
+    for k, x in enumerate(odd):
+        lines.insert(65_530 + 3 * k, x)  # about the first flush
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    expected = []
+    for x in lines:
+        s = json.loads(x).get("subject") if x.startswith("{") and '"at"' in x else None
+        expected.append(parallel.partition(s, 3) if type(s) is str else UNKNOWN)
+    for workers, want in ((3, bytes(expected)),):
+        owners = Owners(str(tmp_path / "owners"), workers)
+        assert timeline.scan_sorted(path, ZoneInfo("Asia/Shanghai"), owners)
+        written = (tmp_path / "owners").read_bytes()
+        assert len(written) == 65_536  # flushed after line 65,536: the rest is pending
+        owners.close()
+        assert (tmp_path / "owners").read_bytes() == want
+
+
+def test_a_worker_waiting_for_its_owners_ends_when_the_parent_is_gone(tmp_path, monkeypatch):
+    """A worker reads the owners file as the parent writes it; if its parent is gone (not
+    its parent process any more), it ends instead of waiting for ever."""
+    import os
+    import types
+
+    from creditdsl import selfread
+    from creditdsl.selfread import _owner_bytes
+
+    def waited(_seconds):
+        raise AssertionError("waited for a parent that is gone")
+
+    monkeypatch.setattr(selfread, "time", types.SimpleNamespace(sleep=waited))
+    path = tmp_path / "owners"
+    path.write_bytes(b"\x00\x01")
+    still = _owner_bytes(str(path), os.getppid())
+    assert [next(still), next(still)] == [0, 1]
+    gone = _owner_bytes(str(path), -1)  # never a parent: after its two bytes, it ends
+    assert [next(gone), next(gone)] == [0, 1]
+    with pytest.raises(SystemExit):
+        next(gone)
+
+
 def test_the_merge_removes_the_files_it_has_merged(tmp_path):
     """The merge thread removes the workers' files once merged (while the workers build
     their results), so the run's end does not wait for their blocks to be freed."""
@@ -392,3 +446,10 @@ def test_the_merge_removes_the_files_it_has_merged(tmp_path):
     assert out.getvalue() == '{"seq": 1, "i": 0}\n{"seq": 2, "i": 1}\n'
     assert list(tmp_path.iterdir()) == []
 
+
+def test_more_workers_than_an_owner_byte_holds_are_refused(tmp_path):
+    from creditdsl.selfread import UNKNOWN, run_self_read
+
+    rb = load_text(SIMPLE_RULEBOOK)
+    with pytest.raises(ValueError, match="workers"):
+        run_self_read(parallel.compile_plan(rb), str(tmp_path / "none.jsonl"), UNKNOWN, None, None, None, None)
