@@ -210,7 +210,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                         runner.run_agenda((key, 0))
                     fast = simple and (fast_of(item.type) or unknown)
                     if fast:  # Runner.event's common case, inlined
-                        runner.pos = f"{(key - _YEAR1) // _US:015x}1{number:012d}"  # instant_code, inlined
+                        runner.pos = "%015x1%012d" % ((key - _YEAR1) // _US, number)  # instant_code, inlined
                         runner.sub = 0
                         if timed:
                             st.now = item.at
