@@ -106,13 +106,20 @@ class Owners:
 
 
 def _owner_bytes(path: str, parent: int) -> Iterator[int]:
-    """The owners file, byte by byte, as the parent writes it (endless: the caller zips it
-    with the log's lines, as many). Ends the worker if the parent is gone."""
+    """The owners file, byte by byte, as the parent writes it; the caller zips it with the
+    log's lines. It ends where the parent's scan ended (``path + ".end"`` exists: a log
+    that grew after the scan is read only as far as the scan read it, in every worker), and
+    ends the worker if the parent is gone."""
     with open(path, "rb") as fh:
         while True:
             chunk = fh.read(1 << 16)
             if chunk:
                 yield from chunk
+            elif os.path.exists(path + ".end"):  # made after the last byte was written
+                rest = fh.read()
+                if not rest:
+                    return
+                yield from rest
             elif os.getppid() != parent:
                 raise SystemExit(1)
             else:
@@ -284,6 +291,7 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
         if not scan_sorted(events, plan.tz, owners):
             return None  # (the workers are stopped below)
         owners.close()
+        open(owners_path + ".end", "wb").close()
         if audit_stream is not None:  # merged while the workers fold
             merge = _MergeThread(paths, audit_stream, failed)
             merge.start()

@@ -402,7 +402,8 @@ def test_the_owners_file_names_every_lines_worker(tmp_path):
 
 def test_a_worker_waiting_for_its_owners_ends_when_the_parent_is_gone(tmp_path, monkeypatch):
     """A worker reads the owners file as the parent writes it; if its parent is gone (not
-    its parent process any more), it ends instead of waiting for ever."""
+    its parent process any more), it ends instead of waiting for ever; once the parent's
+    scan has ended (``owners.end``), the owners end with the file."""
     import os
     import types
 
@@ -421,6 +422,8 @@ def test_a_worker_waiting_for_its_owners_ends_when_the_parent_is_gone(tmp_path, 
     assert [next(gone), next(gone)] == [0, 1]
     with pytest.raises(SystemExit):
         next(gone)
+    (tmp_path / "owners.end").write_bytes(b"")  # the scan has ended: so do the owners
+    assert list(_owner_bytes(str(path), -1)) == [0, 1]
 
 
 def test_the_merge_removes_the_files_it_has_merged(tmp_path):
@@ -453,3 +456,42 @@ def test_more_workers_than_an_owner_byte_holds_are_refused(tmp_path):
     rb = load_text(SIMPLE_RULEBOOK)
     with pytest.raises(ValueError, match="workers"):
         run_self_read(parallel.compile_plan(rb), str(tmp_path / "none.jsonl"), UNKNOWN, None, None, None, None)
+
+
+def test_a_log_that_grows_after_the_scan_is_read_as_far_as_the_scan_read_it(tmp_path, monkeypatch):
+    """The workers take each line's owner from the parent's scan; lines appended to the log
+    after the scan has read it are not read by any worker (they would wait for ever for
+    owners the scan never wrote): the run is the run of the lines the scan read."""
+    import itertools
+    import time
+    import types
+
+    from creditdsl import selfread
+
+    lines = _self_read_lines(3000, 2)
+    rb = load_text(SIMPLE_RULEBOOK)
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    one = io.StringIO()
+    r1 = interpreter.run(rb, str(path), audit=AuditWriter(one, [x.name for x in rb.ledgers]))
+    real = selfread.scan_sorted
+
+    def scan_then_grow(p, tz, owners):
+        found = real(p, tz, owners)
+        with open(p, "a") as fh:
+            fh.write("\n".join(lines[-50:]).replace('"id": "', '"id": "late ') + "\n")
+        return found
+
+    waits = itertools.count()
+
+    def sleep(seconds):  # a worker that waits 10 s for owners fails, instead of hanging the test
+        if next(waits) > 10_000:
+            raise AssertionError("waited for owners the scan never wrote")
+        time.sleep(seconds)
+
+    monkeypatch.setattr(selfread, "scan_sorted", scan_then_grow)
+    monkeypatch.setattr(selfread, "time", types.SimpleNamespace(sleep=sleep))
+    many = io.StringIO()
+    r2 = parallel.run_parallel(rb, str(path), 2, audit_stream=many)
+    assert result_json(r2) == result_json(r1)
+    assert many.getvalue() == one.getvalue()
