@@ -8,7 +8,8 @@ R times; figures are medians and ratios are of medians from this same run, so
 other load on the machine affects both sides alike. Both sides write their
 audit to a file. Also measured: the baseline without its audit, the floor
 (bench/floor.py: creditdsl's per-line obligations alone, no rules), peak RSS
-(largest process), and the compile+check time of a generated 1,000-rule
+(largest process), CPU time (user and system, all processes of a command: what
+`--workers` spends beyond the split runs), and the compile+check time of a generated 1,000-rule
 rulebook (in process, median of 5), and the *split* runs: the log cut by subject
 into W parts (the partition `--workers W` uses) and W processes of the baseline, then
 of `creditdsl run`, started together on the parts (bench/together.py) -- what W
@@ -153,12 +154,14 @@ def main() -> None:
     identical = mine_res.read_bytes() == par_res.read_bytes() and \
         (OUT / "audit.jsonl").read_bytes() == (OUT / "audit-workers.jsonl").read_bytes()
     med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(r["cpu_seconds"] for r in v) for k, v in runs.items()}
     rss = {k: max(r["rss_mb"] for r in v) for k, v in runs.items()}
     compile_s = compile_time(1000)
     fig = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "events": lines, "subjects": n_subjects, "repeat": a.repeat, "workers": a.workers,
         "seconds_median": med,
+        "cpu_seconds_median": cpu,
         "events_per_second": {k: lines / v for k, v in med.items()},
         "ratio_creditdsl_vs_baseline": med["baseline"] / med["creditdsl"],
         "ratio_creditdsl_workers_vs_baseline": med["baseline"] / med["creditdsl_workers"],
@@ -177,7 +180,8 @@ def main() -> None:
     print(f"\n{lines:,} events, {n_subjects:,} subjects, median of {a.repeat} "
           f"({os.cpu_count()} cpus, Python {platform.python_version()})")
     for k in runs:
-        print(f"  {k:<20} {med[k]:7.2f} s  {lines / med[k]:>10,.0f} events/s  peak RSS {rss[k]:6.0f} MB")
+        print(f"  {k:<20} {med[k]:7.2f} s  {lines / med[k]:>10,.0f} events/s  peak RSS {rss[k]:6.0f} MB"
+              f"  CPU {cpu[k]:6.2f} s")
     print(f"  creditdsl / baseline (events/s):            {fig['ratio_creditdsl_vs_baseline']:.3f}x  (target >= 0.8x)")
     print(f"  floor / baseline (bench/floor.py):          {fig['ratio_floor_vs_baseline']:.3f}x  "
           "(per-line obligations alone, no rules)")
@@ -187,6 +191,8 @@ def main() -> None:
     print(f"  split by subject, {a.workers} processes at once, no merge (the ceiling of --workers {a.workers}):")
     print(f"    baseline speed-up:                        {fig['split_speedup_baseline']:.2f}x")
     print(f"    creditdsl speed-up:                       {fig['split_speedup_creditdsl']:.2f}x")
+    print(f"  CPU of all processes, --workers {a.workers} / split:     {cpu['creditdsl_workers'] / cpu['creditdsl_split']:.2f}x  "
+          f"({cpu['creditdsl_workers']:.1f} s / {cpu['creditdsl_split']:.1f} s; one worker {cpu['creditdsl']:.1f} s)")
     print(f"  peak RSS creditdsl (audit to file):         {rss['creditdsl']:.0f} MB  (target < 200 MB)")
     print(f"  compile+check, 1,000-rule rulebook:         {compile_s * 1000:.0f} ms  (target < 500 ms)")
     print(f"  same scores and tiers as the baseline:      {'yes' if not mismatches else 'NO ' + str(mismatches)}")

@@ -35,3 +35,18 @@ def test_together_runs_all_and_reports_a_failure(tmp_path):
     assert ok.returncode == 0 and (tmp_path / "a").exists() and (tmp_path / "b").exists()
     bad = subprocess.run(together([touch + [str(tmp_path / "c")], [sys.executable, "-c", "raise SystemExit(3)"]]))
     assert bad.returncode == 3 and (tmp_path / "c").exists()
+
+
+def test_measure_counts_the_cpu_of_every_process_it_waited_for():
+    """bench/measure.py reports the CPU time of the child and of the processes the child
+    waited for (a `--workers` run's workers): here a child that starts a grandchild, each
+    spinning until its own CPU time reaches 0.2 s, so at least 0.4 s in all."""
+    spin = "import time\nwhile time.process_time() < 0.2: pass\n"
+    parent = (f"import subprocess, sys\np = subprocess.Popen([sys.executable, '-c', {spin!r}])\n"
+              f"{spin}p.wait()\n")
+    res = subprocess.run([sys.executable, str(ROOT / "bench" / "measure.py"), "-", "--", sys.executable, "-c", parent],
+                         capture_output=True, text=True, check=True)
+    fig = json.loads(res.stdout)
+    assert fig["rc"] == 0
+    assert fig["cpu_seconds"] >= 0.4
+    assert fig["rss_mb"] > 0
