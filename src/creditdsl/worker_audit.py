@@ -63,13 +63,17 @@ class GroupWriter:
         self.raw(decision_json(d, self.names))
 
     def raw(self, line: str) -> None:
+        # _seq_hole(line), inlined, with the record's header when the line starts a record
+        rest = line[line.index(","):]
+        if "%" in rest:
+            rest = rest.replace("%", "%%")
         pos = self.runner.pos
-        pending = self.pending
         if pos != self.last:
             self.last = pos
-            pending.append(f"{RS}{pos}{US}")
-        pending.append(_seq_hole(line))
-        if len(pending) >= 4096:
+            self.pending.append(f'{RS}{pos}{US}{{"seq": %d{rest}\n')
+        else:
+            self.pending.append(f'{{"seq": %d{rest}\n')
+        if len(self.pending) >= 4096:
             self.flush()
 
     def flush(self) -> None:
