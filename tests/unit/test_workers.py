@@ -391,13 +391,24 @@ def test_the_owners_file_names_every_lines_worker(tmp_path):
     for x in lines:
         s = json.loads(x).get("subject") if x.startswith("{") and '"at"' in x else None
         expected.append(parallel.partition(s, 3) if type(s) is str else UNKNOWN)
-    for workers, want in ((3, bytes(expected)),):
-        owners = Owners(str(tmp_path / "owners"), workers)
-        assert timeline.scan_sorted(path, ZoneInfo("Asia/Shanghai"), owners)
-        written = (tmp_path / "owners").read_bytes()
-        assert len(written) == 65_536  # flushed after line 65,536: the rest is pending
-        owners.close()
-        assert (tmp_path / "owners").read_bytes() == want
+    owners = Owners(str(tmp_path / "owners"), 3)
+    assert timeline.scan_sorted(path, ZoneInfo("Asia/Shanghai"), owners)
+    written = (tmp_path / "owners").read_bytes()
+    assert len(written) == 65_536  # flushed after line 65,536: the rest is pending
+    owners.close()
+    assert (tmp_path / "owners").read_bytes() == bytes(expected)
+
+    class Flushes:  # when the scan flushes, and how much
+        def __init__(self):
+            self.pending, self.sizes = [], []
+
+        def flush(self):
+            self.sizes.append(len(self.pending))
+            self.pending.clear()
+
+    seen = Flushes()
+    assert timeline.scan_sorted(path, ZoneInfo("Asia/Shanghai"), seen)
+    assert seen.sizes == [65_536] and len(seen.pending) == len(lines) - 65_536
 
 
 def test_a_worker_waiting_for_its_owners_ends_when_the_parent_is_gone(tmp_path, monkeypatch):
