@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from .codegen_effects import _apply, _certain, _inlinable
-from .codegen_source import _DIRTY, _X, _bal_parts, _bal_text, _clamp, _fline, _skip_line, _Src
+from .codegen_source import _DIRTY, _X, _bal_parts, _bal_text, _clamp, _fline, _skip_line, _Src, _tier_texts
 from .expressions import Skip
 from .plan import signed
 from .results import _n, _num_cache, _q, _str_cache, quote
@@ -91,7 +91,7 @@ def _deadline_function(src: _Src, plan: Any, r: Any) -> None:
     """Runner.apply of grace rule ``r`` at its deadline ``at`` (no remedy came): returns the
     rank of the decision, 4 or 1 (agenda.py's DEADLINE work)."""
     names = plan.ledger_names
-    TQ = src.const(tuple(_q(t) for t in plan.tier_names) + ("null",), "TQ")
+    TQ = _tier_texts(src, plan)
     TN = src.const(tuple(plan.tier_names) + (None,), "TN")
     TI = src.const(plan.tier_index, "TI")
     src("def fold(R, st, ev, at):")
@@ -111,7 +111,7 @@ def _unmatched(src: _Src, plan: Any, reason: str, quoted: str | None, rq: str = 
     """Code for an `unmatched` event, the line written as Runner._unmatched writes it;
     ``reason``: a Python str expression; ``quoted``: its JSON text when it is a constant,
     else None and ``rq`` is the Python expression of that text."""
-    TQ = src.const(tuple(_q(t) for t in plan.tier_names) + ("null",), "TQ")
+    TQ = _tier_texts(src, plan)
     TI = src.const(plan.tier_index, "TI")
     src("R.summary.unmatched += 1")
     src("F = R.raw")
@@ -150,7 +150,7 @@ def _revert_function(src: _Src, plan: Any) -> None:
     `expire`), for a sink that takes lines (``R.raw``): the same line as Runner.emit writes
     (results.decision_text), without the Decision's arguments. ``p``: the REVERT payload."""
     names = plan.ledger_names
-    TQ = src.const(tuple(_q(t) for t in plan.tier_names) + ("null",), "TQ")
+    TQ = _tier_texts(src, plan)
     TI = src.const(plan.tier_index, "TI")
     LQ = src.const(tuple(_q(n) + ": " for n in names), "LQ")
     RQ = src.const(tuple(_q(r.name) for r in plan.all_rules), "RQ")
@@ -189,8 +189,7 @@ def _revert_function(src: _Src, plan: Any) -> None:
 
 def _type_function(src: _Src, plan: Any, rules: tuple, etype: str) -> None:  # noqa: C901
     names = plan.ledger_names
-    tq = tuple(_q(t) for t in plan.tier_names) + ("null",)
-    TQ = src.const(tq, "TQ")
+    TQ = _tier_texts(src, plan)
     TN = src.const(tuple(plan.tier_names) + (None,), "TN")
     TI = src.const(plan.tier_index, "TI")
     src("def fold(R, st, ev):")

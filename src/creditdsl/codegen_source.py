@@ -11,6 +11,7 @@ Public API (for those modules)::
     _bal_text(src, names, var) an expression giving that text
     _skip_line(rq, TQ, outcome) the f-string of an audit line that changes nothing
     _clamp(src, plan, index)   code keeping a local ``new`` within a ledger's bounds
+    _tier_texts(src, plan)     the constant of the tiers' JSON texts (index -1: null)
     _const(expr)               the value of a numeric constant expression, else None
     _DIRTY                     the tier cache's "recompute" mark (state.DIRTY)
 """
@@ -23,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from .expressions import decimal_context
+from .results import _q
 
 _DIRTY = -2
 
@@ -48,6 +50,7 @@ class _Src:
         self.lines: list[str] = []
         self.consts: dict[str, Any] = {}
         self.depth = 0
+        self.tier_texts: str | None = None  # _tier_texts's constant, once made
 
     def const(self, value: Any, prefix: str = "K") -> str:
         for k, v in self.consts.items():
@@ -106,6 +109,13 @@ def _clamp(src: _Src, plan: Any, index: int, indent: str = "") -> bool:
             src(f"{indent}if new {op} {B}:")
             src(f"{indent}    new = {B}")
     return lo is not None or hi is not None
+
+
+def _tier_texts(src: _Src, plan: Any) -> str:
+    """The name in ``src`` of the tiers' JSON texts by tier index (index -1: ``null``)."""
+    if src.tier_texts is None:
+        src.tier_texts = src.const(tuple(_q(t) for t in plan.tier_names) + ("null",), "TQ")
+    return src.tier_texts
 
 
 def _bal_text(src: _Src, names: tuple[str, ...], var: str) -> str:
