@@ -39,13 +39,13 @@ RS, US, FS = "\x1e", "\x1f", "\x1c"
 _END = b"\x1e\x1d"  # the last record of a file
 
 
-def _seq_hole(line: str) -> str:
-    """An audit line (``{"seq": N, ...}``) with its number made ``%d`` and its other ``%`` doubled,
-    ended by a newline."""
+def _seq_hole(line: str, head: str = "") -> str:
+    """``head`` (a record's ``RS key US``, or nothing), then an audit line (``{"seq": N, ...}``)
+    with its number made ``%d`` and its other ``%`` doubled, ended by a newline: one string."""
     rest = line[line.index(","):]
     if "%" in rest:
         rest = rest.replace("%", "%%")
-    return f'{{"seq": %d{rest}\n'
+    return f'{head}{{"seq": %d{rest}\n'
 
 
 class GroupWriter:
@@ -63,16 +63,12 @@ class GroupWriter:
         self.raw(decision_json(d, self.names))
 
     def raw(self, line: str) -> None:
-        # _seq_hole(line), inlined, with the record's header when the line starts a record
-        rest = line[line.index(","):]
-        if "%" in rest:
-            rest = rest.replace("%", "%%")
         pos = self.runner.pos
-        if pos != self.last:
+        if pos != self.last:  # the line starts a record
             self.last = pos
-            self.pending.append(f'{RS}{pos}{US}{{"seq": %d{rest}\n')
+            self.pending.append(_seq_hole(line, f"{RS}{pos}{US}"))
         else:
-            self.pending.append(f'{{"seq": %d{rest}\n')
+            self.pending.append(_seq_hole(line))
         if len(self.pending) >= 4096:
             self.flush()
 
@@ -101,7 +97,7 @@ class PassiveWriter:
 
     def __call__(self, d: Decision) -> None:
         d.seq = 0
-        self.pending.append(f"{RS}{self.line:012d}{US}{_seq_hole(decision_json(d, self.names))}")
+        self.pending.append(_seq_hole(decision_json(d, self.names), f"{RS}{self.line:012d}{US}"))
 
     def heartbeat(self, line: int) -> None:
         """Every line up to ``line`` is read: write what is pending in both files."""
