@@ -13,9 +13,10 @@ scan as it goes (``timeline.scan_sorted`` decodes each line's `at` and `subject`
 typed msgspec struct, the parser of the full decode, so for a valid event it is the
 decoded subject; see :class:`Owners`). The scan runs far ahead of the folds (about 1.5 µs
 a line, against about 15 µs for a line a worker folds), so a worker seldom waits for it;
-before, each worker decoded the subject of every line itself, twice the work in all. A line whose subject that decode
-cannot read (``UNKNOWN``) is decoded by every worker (rare) and belongs to the worker of
-its decoded subject, or to worker 0 when it is not a valid event. (A search of the line's
+before, each worker decoded the subject of every line itself, twice the work in all. A
+line whose subject that decode cannot read (``UNKNOWN``) is decoded by every worker
+(rare) and belongs to the worker of its decoded subject, or to worker 0 when it is not a
+valid event. (A search of the line's
 bytes for ``"subject": "`` was tried: fewer instructions under callgrind, but slower on
 the machine, 1.34 against 1.04 µs a line.) Every worker also decodes lines from the top
 until the first valid event at or before ``as_of`` (the start of the calendar-reset
@@ -89,9 +90,11 @@ class Owners:
     """The parent's side of the owners file: one byte per line of the log, in order, the
     worker of the line's subject (``UNKNOWN``: none read). The sortedness scan
     (``timeline.scan_sorted``) appends every line's subject to ``pending`` and calls
-    ``flush()`` every 65,536 lines, so the workers, which wait for the file, never wait long."""
+    ``flush()`` every 65,536 lines, so the workers, which wait for the file, never wait long.
+    ``close()`` ends it: it makes ``path + ".end"`` after the last byte (``_owner_bytes``)."""
 
     def __init__(self, path: str, workers: int):
+        self.path = path
         self.fh = open(path, "wb")
         self.owner_of = _OwnerOf(workers).__getitem__
         self.pending: list[str | None] = []
@@ -104,6 +107,7 @@ class Owners:
     def close(self) -> None:
         self.flush()
         self.fh.close()
+        open(self.path + ".end", "wb").close()
 
 
 def _owner_bytes(path: str, parent: int) -> Iterator[int]:
@@ -292,7 +296,6 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
         if not scan_sorted(events, plan.tz, owners):
             return None  # (the workers are stopped below)
         owners.close()
-        open(owners_path + ".end", "wb").close()
         if audit_stream is not None:  # merged while the workers fold
             merge = _MergeThread(paths, audit_stream, failed)
             merge.start()
@@ -322,7 +325,7 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
                 p.kill()
                 p.join()
         if owners is not None:
-            owners.fh.close()
+            owners.fh.close()  # (closed already unless the scan failed or found no order)
         for name in os.listdir(tmp):
             os.unlink(os.path.join(tmp, name))
         os.rmdir(tmp)
