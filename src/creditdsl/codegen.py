@@ -47,10 +47,14 @@ from .values import period_key
 UNNAMED = ("unnamed type",)  # the key of the fold of a type the rulebook does not name (not a str)
 
 
-def build(plan: Any) -> dict[Any, Callable]:
+def build(plan: Any, keyed: bool = False) -> dict[Any, Callable]:
     """Event type → the fold of its rules; UNNAMED → the fold of a type the rulebook does not
     name; REVERT → the revert of a temporary change; ``(DEADLINE, rule index)`` → a grace rule
-    applied at its deadline (agenda.py). Empty: no generated code (``CREDITDSL_NO_CODEGEN``)."""
+    applied at its deadline (agenda.py). Empty: no generated code (``CREDITDSL_NO_CODEGEN``).
+
+    ``keyed``: for a ``--workers`` process, whose audit lines the parent numbers
+    (worker_audit.py): every line is written ``{"seq": %d, ...`` (the hole the parent fills)
+    instead of with the process's own count."""
     if os.environ.get("CREDITDSL_NO_CODEGEN"):
         return {}
     out: dict[Any, Callable] = {}
@@ -58,23 +62,37 @@ def build(plan: Any) -> dict[Any, Callable]:
     for etype in types:
         src = _Src()
         _type_function(src, plan, plan.by_type.get(etype, ()), etype)
-        out[etype] = _compiled(src, f"<creditdsl rules for {etype!r}>")
+        out[etype] = _compiled(src, f"<creditdsl rules for {etype!r}>", keyed)
     src = _Src()
     _unnamed_function(src, plan)
-    out[UNNAMED] = _compiled(src, "<creditdsl unnamed event type>")
+    out[UNNAMED] = _compiled(src, "<creditdsl unnamed event type>", keyed)
     if any(d is not None for r in plan.all_rules for _i, _f, d in r.changes) or any(x is not None for x in plan.expire):
         src = _Src()
         _revert_function(src, plan)
-        out[REVERT] = _compiled(src, "<creditdsl revert>")
+        out[REVERT] = _compiled(src, "<creditdsl revert>", keyed)
     for r in plan.all_rules:
         if r.grace is not None and _inlinable(r):
             src = _Src()
             _deadline_function(src, plan, r)
-            out[(DEADLINE, r.index)] = _compiled(src, f"<creditdsl deadline of {r.name!r}>")
+            out[(DEADLINE, r.index)] = _compiled(src, f"<creditdsl deadline of {r.name!r}>", keyed)
     return out
 
 
-def _compiled(src: _Src, name: str) -> Callable:
+# every audit line of generated code is numbered by these two pieces of source (the count, then
+# the f-string of the line: codegen_source._fline of '{"seq": ', _X("q"), ", " ...); keyed code
+# writes the hole instead
+_SEQ_STEP, _SEQ_TEXT = "R.seq = q = R.seq + 1", '{{"seq": {q}, '
+
+
+def _keyed_source(text: str) -> str:
+    """The source numbering no line: ``{"seq": %d, `` in every line, no count kept."""
+    keyed = text.replace(_SEQ_STEP, "pass").replace(_SEQ_TEXT, '{{"seq": %d, ')
+    if "{q}" in keyed or _SEQ_STEP in keyed:  # a line numbered some other way
+        raise AssertionError("generated audit line not numbered by SEQ")
+    return keyed
+
+
+def _compiled(src: _Src, name: str, keyed: bool = False) -> Callable:
     ns: dict[str, Any] = {
         "Skip": Skip, "N": _n, "NG": _num_cache.get, "Q": _q, "QG": _str_cache.get, "QN": quote, "Decimal": Decimal,
         "period_counter": period_counter, "counters": counters, "period_key": period_key, "REVERT": REVERT,
@@ -82,7 +100,8 @@ def _compiled(src: _Src, name: str) -> Callable:
         "RANK_NAMES": ("unmatched", "skipped", "remedied", "deferred", "applied"),
     }
     ns.update(src.consts)
-    code = compile("\n".join(src.lines) + "\n", name, "exec")
+    text = "\n".join(src.lines) + "\n"
+    code = compile(_keyed_source(text) if keyed else text, name, "exec")
     exec(code, ns)  # noqa: S102 - our own generated source, from a checked rulebook
     return ns["fold"]
 

@@ -119,6 +119,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, subjects: Any, as_o
                 out = open(audit_path, "w", encoding="utf-8", newline="\n")
                 runner.audit = GroupWriter(runner, out, plan.ledger_names)
                 runner.raw = runner.audit.raw
+                runner.fast = plan.fast_keyed  # its lines hold the merge's numbering hole
             subject_list, _bad = _subjects(subjects)
             for s in subject_list:
                 if partition(s.id, workers) == index:

@@ -146,6 +146,18 @@ class Plan:
     def fast(self, value: dict) -> None:
         self.__dict__["_fast"] = value
 
+    @property
+    def fast_keyed(self) -> dict:
+        """The generated folds for a ``--workers`` process (``codegen.build(keyed=True)``:
+        their audit lines hold the parent's ``%d`` hole instead of a number); none when
+        ``fast`` is empty."""
+        keyed = self.__dict__.get("_fast_keyed")
+        if keyed is None:
+            from .codegen import build
+
+            keyed = self.__dict__["_fast_keyed"] = build(self, keyed=True) if self.fast else {}
+        return keyed
+
     # ------------------------------------------------------------ rules
     def _effects(self, cr: CompiledRule, effects: model.Effects) -> None:
         changes = []

@@ -145,6 +145,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                 passive_out = PassiveWriter(files[1], keyed)
                 runner.audit = keyed
                 runner.raw = keyed.raw
+                runner.fast = plan.fast_keyed  # its lines hold the merge's numbering hole
             for s in _subjects(subjects)[0]:
                 if partition(s.id, workers) == index:
                     runner.add_state(s.id, s.fields)

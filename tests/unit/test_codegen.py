@@ -238,3 +238,49 @@ def test_unmatched_lines_of_generated_code_are_the_general_paths(tmp_path):
     assert reasons == ["no rule for event type `login`", 'no rule for event type `\u00fcber"typ`',
                        "no rule for event type `login`", "no rule for event type `litter_cleared`",
                        "no rule for event type `litter_cleared`", "no rule for event type `a{b}c'd`"]
+
+
+def test_keyed_folds_write_the_merge_hole_instead_of_a_number():
+    """A worker's generated folds (Plan.fast_keyed) write `{"seq": %d, ` where a line's number
+    goes, for the parent to fill (worker_audit.py), and keep no count; a generated source
+    that numbers a line any other way is refused rather than compiled."""
+    import pytest
+
+    from creditdsl.codegen import _keyed_source
+    from creditdsl.runner import Runner
+
+    rb = load_text((ROOT / "bench" / "bench.rulebook").read_text())
+    raw = b'{"id": "e1", "subject": "p", "type": "speeding", "at": "2023-01-05T10:00:00+08:00"}'
+    written = {}
+    for keyed in (False, True):
+        plan = compile_plan(rb)
+        lines: list[str] = []
+        sink = type("Sink", (), {"raw": staticmethod(lines.append), "__call__": lambda self, d: None})()
+        runner = Runner(plan, sink)
+        if keyed:
+            runner.fast = plan.fast_keyed
+        ev = fast_event(raw, 1, plan.tz)
+        runner.state(ev.subject)
+        runner.event(ev)
+        written[keyed] = (lines, runner.seq)
+    assert written[False] == ([written[True][0][0].replace('{"seq": %d, ', '{"seq": 1, ', 1)], 1)
+    assert written[True][0][0].startswith('{"seq": %d, "line": 1, ') and written[True][1] == 0
+    with pytest.raises(AssertionError):
+        _keyed_source("R.seq = q = R.seq + 1\nF(f'{{\"seq\": {q},\"line\": 1}}')\n")
+
+
+@settings(max_examples=20, deadline=None)
+@given(rulebook_text(time=True), log(), st.sampled_from([None, "2020-02-15"]))
+def test_generated_rulebooks_through_workers_give_the_one_worker_bytes(tmp_path_factory, text, lines, as_of):
+    """The workers' folds (Plan.fast_keyed, whose lines the parent numbers) give the bytes of
+    one worker, for any rulebook the generator makes, on sorted and unsorted logs."""
+    rb = load(text)
+    path = tmp_path_factory.mktemp("workers") / "events.jsonl"
+    path.write_text("".join(x + "\n" for x in lines), encoding="utf-8")
+    subjects = [{"id": "c", "kind": "company"}]
+    one, many = io.StringIO(), io.StringIO()
+    plan = compile_plan(rb)
+    r1 = interpreter.run(plan, str(path), as_of=as_of, subjects=subjects, audit=AuditWriter(one, plan.ledger_names))
+    r2 = parallel.run_parallel(rb, str(path), 2, subjects=subjects, as_of=as_of, audit_stream=many)
+    assert result_json(r1) == result_json(r2)
+    assert one.getvalue() == many.getvalue()

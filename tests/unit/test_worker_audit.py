@@ -16,23 +16,25 @@ from creditdsl.worker_audit import GroupWriter, Numbered, follow
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 
 
-def _line(seq: int, reason: str) -> str:
+def _line(seq: int | str, reason: str) -> str:
     return '{"seq": ' + str(seq) + ', "line": 1, "reason": ' + quote(reason) + "}"
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), texts), min_size=1, max_size=30), st.data())
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), texts, st.booleans()), min_size=1, max_size=30), st.data())
 def test_records_written_in_pieces_come_back_whole_and_numbered(tmp_path_factory, items, data):
     """A GroupWriter's file, copied to the file `follow` reads in pieces of any size (cutting
-    records and UTF-8 characters anywhere), gives the lines back, numbered from 1."""
+    records and UTF-8 characters anywhere), gives the lines back, numbered from 1. Lines come
+    with a number (the general path's) or with the hole ``%d`` (a worker's generated folds,
+    Plan.fast_keyed), and their text may hold a `%` of its own."""
     tmp = tmp_path_factory.mktemp("audit")
     runner = SimpleNamespace(pos="")
     whole = io.StringIO()
     writer = GroupWriter(runner, whole, ())
     expected = []
-    for n, (group, reason) in enumerate(items):
+    for n, (group, reason, hole) in enumerate(items):
         runner.pos = f"{group:015x}1{n // 2:012d}"  # two lines to a work item
-        writer.raw(_line(99, reason))
+        writer.raw(_line("%d" if hole else 99, reason))
         expected.append(_line(len(expected) + 1, reason) + "\n")
     writer.close()
     raw = whole.getvalue().encode("utf-8")
