@@ -412,29 +412,47 @@ def test_the_owners_file_names_every_lines_worker(tmp_path):
 
 
 def test_a_worker_waiting_for_its_owners_ends_when_the_parent_is_gone(tmp_path, monkeypatch):
-    """A worker reads the owners file as the parent writes it; if its parent is gone (not
-    its parent process any more), it ends instead of waiting for ever; once the parent's
-    scan has ended (``owners.end``), the owners end with the file."""
+    """A worker reads the owners file as the parent writes it, in pieces of a heartbeat's
+    lines; if its parent is gone (not its parent process any more), it ends instead of
+    waiting for ever; once the parent's scan has ended (``owners.end``), the owners end with
+    the file, the last piece shorter."""
     import os
     import types
 
     from creditdsl import selfread
-    from creditdsl.selfread import _owner_bytes
+    from creditdsl.selfread import _owner_chunks
 
     def waited(_seconds):
         raise AssertionError("waited for a parent that is gone")
 
     monkeypatch.setattr(selfread, "time", types.SimpleNamespace(sleep=waited))
     path = tmp_path / "owners"
-    path.write_bytes(b"\x00\x01")
-    still = _owner_bytes(str(path), os.getppid())
-    assert [next(still), next(still)] == [0, 1]
-    gone = _owner_bytes(str(path), -1)  # never a parent: after its two bytes, it ends
-    assert [next(gone), next(gone)] == [0, 1]
+    path.write_bytes(bytes(range(7)))
+    still = _owner_chunks(str(path), os.getppid(), 3)
+    assert [next(still), next(still)] == [b"\x00\x01\x02", b"\x03\x04\x05"]
+    gone = _owner_chunks(str(path), -1, 3)  # never a parent: after its whole pieces, it ends
+    assert [next(gone), next(gone)] == [b"\x00\x01\x02", b"\x03\x04\x05"]
     with pytest.raises(SystemExit):
         next(gone)
     (tmp_path / "owners.end").write_bytes(b"")  # the scan has ended: so do the owners
-    assert list(_owner_bytes(str(path), -1)) == [0, 1]
+    assert list(_owner_chunks(str(path), -1, 3)) == [b"\x00\x01\x02", b"\x03\x04\x05", b"\x06"]
+    assert list(_owner_chunks(str(path), -1, 7)) == [bytes(range(7))]
+
+
+def test_a_worker_whose_subjects_come_later_starts_the_reset_chain_at_the_logs_first_event(tmp_path):
+    """Every worker starts the calendar-reset chain at the first event of the whole log, not
+    at its own first: the chain's positions then agree, and the reset lines of one instant
+    interleave by subject id across workers (p2 and p4 are worker 0's, p3 worker 1's)."""
+    assert [parallel.partition(s, 2) for s in ("p2", "p3", "p4")] == [0, 1, 0]
+    ev = '{{"id": "{0}", "subject": "{1}", "type": "parking", "at": "2020-{2}T10:00:00+01:00"}}'
+    lines = [ev.format("e1", "p2", "01-05"),  # the log's first event: worker 0's
+             ev.format("e2", "p3", "02-10"),  # worker 1's first, after the February reset
+             ev.format("e3", "p2", "02-11"), ev.format("e4", "p4", "02-11"),
+             ev.format("e5", "p4", "03-05")]
+    one, many = _both(tmp_path, lines, 2)
+    resets = [json.loads(x)["subject"] for x in one[1].splitlines() if '"reset"' in x]
+    assert resets == ["p2", "p2", "p3", "p4"]
+    assert one[1] == many[1] and one[0] == many[0]
 
 
 def test_the_merge_removes_the_files_it_has_merged(tmp_path):
