@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 
-from .agenda import Agenda, instant_code
+from .agenda import Agenda, code_base, code_offset, instant_code
 from .diagnostics import Diagnostic
 from .events import Event, InvalidLine, content_digest, parse_event
 from .expressions import Skip
@@ -76,6 +76,8 @@ class Runner(Agenda):
         self.started = False  # calendar resets scheduled
         # --workers (parallel.py): each decision's place in the one-worker order, see `position`
         self.keyed = False
+        self.code_offset = code_offset(plan.tz)  # of the positions of keyed mode (parallel.py)
+        self.code_base = code_base(self.code_offset)
         self.pos = ""
         self.sub = 0  # agenda pushes made by the work now running
         self.origins: dict[int, str] = {}
@@ -159,7 +161,7 @@ class Runner(Agenda):
         st = self.states[ev.subject]
         st.now = ev.at
         if self.keyed:
-            self.position(instant_code(ev.key) + "1" + f"{ev.line:012d}")
+            self.position(instant_code(ev.key, self.code_base) + "1" + f"{ev.line:012d}")
         if not self.started:
             self.started = True
             self.start_resets(ev.at)

@@ -31,7 +31,7 @@ passive line's place in the one-worker order is after the decisions of the event
 above it and before anything after them. The one-worker run takes timed work when
 the next event arrives (or at the first `later` line, or at the end), so the merge
 holds the timed work that comes between two event records (an event's or a `later`
-line's key has the phase character ``1`` at index 15, then its line), and when the
+line's key has the phase character ``1`` at index 26, then its line), and when the
 next event record comes, writes the passive lines whose line is below that event's,
 then the held work, then the event's decisions; at the end, the rest of the passive
 lines, then the held work. ``later`` lines are keyed by their own instant, as in the
@@ -60,7 +60,7 @@ from typing import IO, Any, Iterator
 from .events import Event, InvalidLine, conflict, fast_event, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects
-from .agenda import _US, _YEAR1
+from .agenda import CODE_WIDTH
 from .codegen import UNNAMED
 from .runner import DUPLICATE, INVALID, LATER, Runner, instant_code, paused_gc
 from .parallel import gather, partition, result_rows, summary_total, worker_failed
@@ -175,6 +175,8 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             states = runner.states
             started = False
             beat = HEARTBEAT
+            code_base = runner.code_base
+            code_at = _offset_text(runner.code_offset)  # an `at` written at it is its instant code
             mine = bytes(int(b in (index, UNKNOWN)) for b in range(256))  # owner byte -> read it?
             with open(path, "rb") as fh:
                 # the log a heartbeat's worth of lines at a time (their owners, then as many lines):
@@ -224,7 +226,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                             if not flushed:
                                 flushed = True
                                 runner.run_agenda((as_of_key, 9))
-                            runner.position(instant_code(key) + "1" + f"{number:012d}")
+                            runner.position(instant_code(key, code_base) + "1" + f"{number:012d}")
                             runner.passive(LATER, item)
                             continue
                         st = states.get(item.subject) or runner.state(item.subject)
@@ -243,7 +245,11 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                             runner.run_agenda((key, 0))
                         fast = simple and (fast_of(item.type) or unknown)
                         if fast:  # Runner.event's common case, inlined
-                            runner.pos = "%015x1%012d" % ((key - _YEAR1) // _US, number)  # instant_code, inlined
+                            text = item.text
+                            if text is not None and text.endswith(code_at):  # its own `at` is its code
+                                runner.pos = "%.19s.0000001%012d" % (text, number)
+                            else:
+                                runner.pos = instant_code(key, code_base) + "1%012d" % number
                             runner.sub = 0
                             if timed:
                                 st.now = item.at
@@ -272,6 +278,14 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
         finally:
             for f in files:
                 f.close()
+
+
+def _offset_text(offset: Any) -> str:
+    """``+08:00`` for 8 hours: how an `at` text ends at that offset (none when it has seconds)."""
+    minutes, seconds = divmod(int(abs(offset.total_seconds())), 60)
+    if seconds:
+        return "never"  # (no 25-character `at` text ends with it)
+    return f"{'-' if offset.total_seconds() < 0 else '+'}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _passive(runner: Runner, passive_out: Any, keyed: Any, kind: int, item: Any) -> None:
@@ -392,11 +406,11 @@ def _merge(paths: list[tuple[str, str]], out: IO[str], failed: threading.Event |
     pend = next(passive, None)
     work: list[bytes] = []  # the timed work merged since the last event's record
     for record in heapq.merge(*(follow(pair[0], failed) for pair in paths)):
-        if record[15] != _EVENT_PHASE:
+        if record[CODE_WIDTH] != _EVENT_PHASE:
             work.append(record)
             continue
         if pend is not None:  # an event's record: the passive lines above its line come first
-            line = record[16:28]
+            line = record[CODE_WIDTH + 1:CODE_WIDTH + 13]
             while pend is not None and pend[:12] < line:
                 if pend[12] == _US_BYTE:  # not a heartbeat
                     batch.append(pend)

@@ -33,7 +33,7 @@ def test_records_written_in_pieces_come_back_whole_and_numbered(tmp_path_factory
     writer = GroupWriter(runner, whole, ())
     expected = []
     for n, (group, reason, hole) in enumerate(items):
-        runner.pos = f"{group:015x}1{n // 2:012d}"  # two lines to a work item
+        runner.pos = f"2020-01-0{group + 1}T00:00:00.0000001{n // 2:012d}"  # two lines to a work item
         writer.raw(_line("%d" if hole else 99, reason))
         expected.append(_line(len(expected) + 1, reason) + "\n")
     writer.close()

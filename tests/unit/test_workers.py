@@ -11,9 +11,12 @@ import random
 import subprocess
 import sys
 import textwrap
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from creditdsl import interpreter, parallel, timeline
 from creditdsl.pipeline import load_text
@@ -466,7 +469,7 @@ def test_the_merge_removes_the_files_it_has_merged(tmp_path):
     paths = []
     for i in range(2):
         group, passive = tmp_path / f"audit-{i}", tmp_path / f"passive-{i}"
-        group.write_bytes(b"\x1e" + f"{i:015x}1{i + 1:012d}".encode() + b'\x1f{"seq": %d, "i": ' + str(i).encode()
+        group.write_bytes(b"\x1e" + f"2020-01-0{i + 1}T00:00:00.0000001{i + 1:012d}".encode() + b'\x1f{"seq": %d, "i": ' + str(i).encode()
                           + b"}\n" + _END)
         passive.write_bytes(b"\x1e000000000009\x1c" + _END)
         paths.append((str(group), str(passive)))
@@ -524,3 +527,36 @@ def test_a_log_that_grows_after_the_scan_is_read_as_far_as_the_scan_read_it(tmp_
     r2 = parallel.run_parallel(rb, str(path), 2, audit_stream=many)
     assert result_json(r2) == result_json(r1)
     assert many.getvalue() == one.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.datetimes(timezones=st.just(timezone.utc)), min_size=2, max_size=6),
+       st.one_of(st.integers(-14 * 60, 14 * 60).map(lambda m: timedelta(minutes=m)),
+                 st.integers(-50_400, 50_400).map(lambda s: timedelta(seconds=s))))
+def test_instant_codes_sort_like_their_instants(instants, offset):
+    """Positions compare instants as text (parallel.py): codes have one width and sort like
+    the instants, the first and last hours of the calendar included."""
+    from creditdsl.agenda import CODE_WIDTH, code_base, instant_code
+
+    instants += [datetime.min.replace(tzinfo=timezone.utc), datetime.max.replace(tzinfo=timezone.utc)]
+    codes = [instant_code(x, code_base(offset)) for x in instants]
+    assert {len(c) for c in codes} == {CODE_WIDTH}
+    assert sorted(instants) == [x for _, x in sorted(zip(codes, instants))]
+    assert len(set(codes)) == len(set(instants))
+
+
+def test_events_written_at_any_offset_keep_the_one_worker_order(tmp_path):
+    """An event written at the code's offset (the zone's in winter, +01:00 for Berlin) is
+    positioned by its own `at` text, any other by its instant's code: both kinds meet timed
+    work (reverts a month later) at the same instants and keep the one-worker order."""
+    at = ["2020-01-05T10:00:00+01:00", "2020-01-05T09:00:00Z", "2020-01-05T14:30:00+05:30",
+          "2020-02-05T10:00:00+01:00", "2020-02-05T09:00:00+00:00", "2020-03-05T10:00:00+01:00",
+          "2020-04-05T11:00:00+02:00", "2020-04-05T09:00:00Z", "2020-05-05T11:00:00+02:00",
+          "2020-05-05T10:00:00+01:00", "2020-06-05T11:00:00+02:00"]
+    lines = []
+    for n, when in enumerate(at):  # three subjects parking at each instant: reverts a month on
+        for s in ("p1", "p2", "p3"):
+            lines.append(f'{{"id": "e{n}{s}", "subject": "{s}", "type": "parking", "at": "{when}"}}')
+    one, many = _both(tmp_path, lines, 2, rulebook=SIMPLE_RULEBOOK)
+    assert one[1].count('"reverted"') > 10
+    assert one[0] == many[0] and one[1] == many[1]
