@@ -63,7 +63,7 @@ def test_follow_stops_when_the_writer_failed(tmp_path):
     """A file that will never end (its worker failed): follow gives its whole records and
     stops once told, instead of waiting for the end record."""
     path = tmp_path / "audit"
-    path.write_bytes('\x1e0\x1f{"seq": %d}\n\x1e1\x1f{"seq": %d, "reason": "é'.encode())
+    path.write_bytes('\x1e0\x1f\n{"seq": %d}\n\x1e1\x1f\n{"seq": %d, "reason": "é'.encode())
     failed = threading.Event()
     failed.set()
-    assert list(follow(str(path), failed)) == [b'0\x1f{"seq": %d}\n']
+    assert list(follow(str(path), failed)) == [b'0\x1f\n{"seq": %d}\n']

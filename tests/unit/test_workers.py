@@ -469,8 +469,8 @@ def test_the_merge_removes_the_files_it_has_merged(tmp_path):
     paths = []
     for i in range(2):
         group, passive = tmp_path / f"audit-{i}", tmp_path / f"passive-{i}"
-        group.write_bytes(b"\x1e" + f"2020-01-0{i + 1}T00:00:00.0000001{i + 1:012d}".encode() + b'\x1f{"seq": %d, "i": ' + str(i).encode()
-                          + b"}\n" + _END)
+        key = f"2020-01-0{i + 1}T00:00:00.0000001{i + 1:012d}".encode()
+        group.write_bytes(b"\x1e" + key + b'\x1f\n{"seq": %d, "i": ' + str(i).encode() + b"}\n" + _END)
         passive.write_bytes(b"\x1e000000000009\x1c" + _END)
         paths.append((str(group), str(passive)))
     out = io.StringIO()
