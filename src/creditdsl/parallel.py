@@ -326,11 +326,12 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
 
 
 def summary_total(plan: Plan, as_of: Any, parts: list, summary: Summary | None, invalid: tuple,
-                  bad_subjects: list) -> RunResult:
-    """The run's result from the workers' (subjects, summary, keyed warnings, ...) parts."""
-    # subject ids are unique across workers, so tuples compare by their first item
-    with paused_gc():
-        subjects_out = tuple(SubjectResult(*row) for row in heapq.merge(*(part[0] for part in parts)))
+                  bad_subjects: list, subjects_out: tuple | None = None) -> RunResult:
+    """The run's result from the workers' (subjects, summary, keyed warnings, ...) parts; the
+    subjects from ``subjects_out`` when given (merged as they came, selfread.py)."""
+    if subjects_out is None:  # subject ids are unique across workers, so tuples compare by their first item
+        with paused_gc():
+            subjects_out = tuple(SubjectResult(*row) for row in heapq.merge(*(part[0] for part in parts)))
     summary = summary or Summary()
     total = Summary(lines=summary.lines + sum(part[1].lines for part in parts))
     for o in LINE_OUTCOMES:

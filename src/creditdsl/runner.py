@@ -484,12 +484,17 @@ class Runner(Agenda):
             return self._finish(as_of, release)
 
     def _finish(self, as_of: datetime | None, release: bool) -> tuple[SubjectResult, ...]:
+        return tuple(SubjectResult(*row) for row in self.rows(as_of, release))
+
+    def rows(self, as_of: datetime | None, release: bool = False) -> Iterator[tuple]:
+        """The subjects' results as plain tuples (SubjectResult's fields), in subject order, as
+        they are read (a ``--workers`` process sends them in chunks as it goes);
+        ``final_summary`` is set before the first, its tier counts after the last."""
         plan = self.plan
         summary = Summary(**{k: getattr(self.summary, k) for k in ("lines",) + LINE_OUTCOMES})
         for best, pending in self.open_lines.values():
             summary.count(_RANK_NAME[max(best, 3) if pending else best])
         self.final_summary = summary
-        out = []
         tiers: dict[int, int] = {}
         for sid in sorted(self.states):
             st = self.states.pop(sid) if release else self.states[sid]
@@ -501,9 +506,6 @@ class Runner(Agenda):
             if tier >= 0:
                 tiers[tier] = tiers.get(tier, 0) + 1
             sanctions, privileges = plan.labels(st, tier)
-            out.append(SubjectResult(
-                sid, tuple(zip(plan.ledger_names, st.bal)), None if tier < 0 else plan.tier_names[tier],
-                st.fines, tuple(n for n in plan.list_names if n in st.lists), sanctions, privileges,
-            ))
+            yield (sid, tuple(zip(plan.ledger_names, st.bal)), None if tier < 0 else plan.tier_names[tier],
+                   st.fines, tuple(n for n in plan.list_names if n in st.lists), sanctions, privileges)
         summary.tiers = {plan.tier_names[i]: tiers[i] for i in sorted(tiers)}
-        return tuple(out)

@@ -269,6 +269,7 @@ def test_workers_with_heartbeats_on_every_eighth_line_give_the_one_worker_bytes(
     real = selfread.run_self_read
     monkeypatch.setattr(selfread, "run_self_read", lambda *a, **k: calls.append(1) or real(*a, **k))
     monkeypatch.setattr(selfread, "HEARTBEAT", 7)
+    monkeypatch.setattr(selfread, "RESULT_CHUNK", 7)  # the results in many messages, merged as they come
     one, many = _both(tmp_path, _self_read_lines(3000, workers), workers, rulebook)
     assert calls, "the self-read path was not taken"
     assert '"%d%s e1' in one[1] and '"\\u00fc%%e2' in one[1] and '"duplicate"' in one[1] and '"invalid"' in one[1]
@@ -440,6 +441,32 @@ def test_a_worker_waiting_for_its_owners_ends_when_the_parent_is_gone(tmp_path, 
     (tmp_path / "owners.end").write_bytes(b"")  # the scan has ended: so do the owners
     assert list(_owner_chunks(str(path), -1, 3)) == [b"\x00\x01\x02", b"\x03\x04\x05", b"\x06"]
     assert list(_owner_chunks(str(path), -1, 7)) == [bytes(range(7))]
+
+
+def test_a_worker_failing_while_it_sends_its_results_fails_the_run(tmp_path, monkeypatch):
+    """The results come in chunks (selfread._streamed); a worker that fails after sending some
+    makes the run raise, and leaves no temporary file."""
+    import tempfile
+
+    from creditdsl import selfread
+    from creditdsl.runner import Runner
+
+    real = Runner.rows
+
+    def failing(self, as_of, release=False):
+        for n, row in enumerate(real(self, as_of, release)):
+            if n == 20:
+                raise ValueError("boom in the results")
+            yield row
+
+    monkeypatch.setattr(Runner, "rows", failing)  # the workers are forked: they see it
+    monkeypatch.setattr(selfread, "RESULT_CHUNK", 7)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(_self_read_lines(3000, 1)) + "\n")
+    with pytest.raises(RuntimeError, match="boom in the results"):
+        parallel.run_parallel(load_text(RULEBOOK), str(path), 2, audit_stream=io.StringIO())
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("creditdsl-workers-")]
 
 
 def test_a_worker_whose_subjects_come_later_starts_the_reset_chain_at_the_logs_first_event(tmp_path):
