@@ -128,12 +128,12 @@ def _apply(src: _Src, plan: Any, r: Any, R: str, rq: str, TQ: str, TN: str, TI: 
         src(f"    tb = {TI}(st)")
     for k, (index, _C, duration) in enumerate(amounts):
         src(f"old = bal[{index}]")
-        src(f"new = old + a{k}")
+        src(f"new = raw = old + a{k}")
         bounded = _clamp(src, plan, index)
         src(f"p{k} = new - old")
         src(f"bal[{index}] = new")
-        if bounded:
-            src(f"if p{k} != a{k}:")
+        if bounded:  # a bound changed it (Runner.apply: not the rounding of the sum)
+            src("if new != raw:")
             src("    if notes is None:")
             src("        notes = []")
             src(f"    notes.append('clamped: ' + signed(p{k}) + ' of ' + signed(a{k}) + {f' to {names[index]}'!r})")

@@ -403,7 +403,7 @@ class Runner(Agenda):
                 new = plan.starts[index]
                 st.drop_pending(index)  # a reset cancels the ledger's pending reverts
             else:
-                new = old + amount
+                new = unclamped = old + amount
                 lo = floors[index]
                 if lo is not None and new < lo:
                     new = lo
@@ -413,7 +413,9 @@ class Runner(Agenda):
             applied = new - old
             bal[index] = new
             if amount is not None:
-                if applied != amount:
+                # a bound changed it (not the rounding of a sum to the context's 28 digits,
+                # which can make `applied` differ from `amount` on a ledger with no bound)
+                if new != unclamped:
                     notes.append(f"clamped: {signed(applied)} of {signed(amount)} to {plan.ledger_names[index]}")
                 if index in cells:
                     cell = cells[index]

@@ -285,3 +285,18 @@ def test_generated_rulebooks_through_workers_give_the_one_worker_bytes(tmp_path_
     r2 = parallel.run_parallel(rb, str(path), 2, subjects=subjects, as_of=as_of, audit_stream=many)
     assert result_json(r1) == result_json(r2)
     assert one.getvalue() == many.getvalue()
+
+
+def test_a_sum_rounded_to_the_context_is_not_called_clamped():
+    """A change of 28 significant digits added to a balance rounds to the context's 28 digits,
+    so the change applied differs from the one asked for; that is no clamp (no bound is
+    reached, or there is none), and both paths say so. A real clamp is still noted."""
+    text = ("rulebook: rounding\ntimezone: UTC\nledgers:\n  credit:\n    start: -5\n    ceiling: 1010\n"
+            "  points:\n    start: -5\n  bounded:\n    start: -5\n    floor: -1000\n"
+            "  capped:\n    start: 0\n    floor: -1\n"
+            "rules:\n  share:\n    on: littering\n    points: (credit / 6)\n    bounded: (credit / 6)\n"
+            "    capped: -3\n")
+    lines = ['{"id": "e1", "subject": "a", "type": "littering", "at": "2020-01-01T00:00:00"}']
+    fast, general = _both_paths(load_text(text), lines)
+    assert fast == general
+    assert json.loads(fast[1])["reason"] == "clamped: -1 of -3 to capped"
