@@ -5,6 +5,7 @@ Public API::
     instant_code(instant, base) -> str   fixed-width text that sorts like the instant
     code_offset(tz) -> timedelta         the fixed offset of a run's instant codes
     code_base(offset) -> datetime        instant_code's base for that offset
+    event_position(instant, line, base)  an event's position: its code, phase 1, its line
     Agenda                               Runner's methods for timed work: push, run_agenda,
                                          work (reverts, list-term ends, temporary-cap ends,
                                          grace deadlines, resets), reset, start_resets,
@@ -44,7 +45,7 @@ def code_offset(tz: Any) -> timedelta:
     """The fixed UTC offset of a run's instant codes: the zone's on 2000-01-01. Any fixed
     offset would do; the zone's lets an event written at that offset give its own `at` text
     as its code (selfread.py)."""
-    return datetime(2000, 1, 1, tzinfo=_UTC).astimezone(tz).utcoffset() or timedelta(0)
+    return datetime(2000, 1, 1, tzinfo=_UTC).astimezone(tz).utcoffset() or _ZERO
 
 
 def code_base(offset: timedelta) -> datetime:
@@ -66,6 +67,12 @@ def instant_code(key: datetime, base: datetime) -> str:
         us = (key - _YEAR1) // _US
         return f"9999-9{us:020x}" if since > _ZERO else f"0000-{us:021x}"
     return text[:19] + (text[19:] or ".000000")
+
+
+def event_position(key: datetime, line: int, base: datetime) -> str:
+    """The position of an event (or of a passive or `later` line) read at ``line``
+    (parallel.py): its instant's code, phase ``1``, then the line in 12 digits."""
+    return "%s1%012d" % (instant_code(key, base), line)
 
 
 class Agenda:

@@ -41,7 +41,7 @@ work item's decisions are taken one after another, so each process writes its au
 as one record per work item, keyed by its position, already in position order
 (worker_audit.py has the format); the parent merges the records by plain string
 order (``heapq.merge``) and numbers ``seq`` from 1. Results come back as plain tuples
-(``result_rows``: much cheaper to pickle than the records) and are merged by subject
+(``Runner.rows``: much cheaper to pickle than the records) and are merged by subject
 id; summary counts are added, warnings are merged by position. ``--workers 1`` is the
 plain run; the tests check that N workers give its bytes.
 
@@ -64,7 +64,8 @@ from . import model
 from .events import Event, InvalidLine, conflict, content_digest, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects, parse_as_of
-from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, instant_code, paused_gc
+from .agenda import event_position
+from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, paused_gc
 from .plan import Plan, compile_plan
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .state import NEW, seen_check
@@ -94,11 +95,6 @@ def worker_failed(conn: Any, exc: BaseException) -> None:
     if interrupted:
         raise SystemExit(130) from None
     raise exc
-
-
-def result_rows(subjects: tuple[SubjectResult, ...]) -> list[tuple]:
-    """A worker's results as tuples (pickled in a fraction of the time of the records)."""
-    return [(s.subject, s.ledgers, s.tier, s.fines, s.lists, s.sanctions, s.privileges) for s in subjects]
 
 
 def _lines(path: str) -> Any:
@@ -153,12 +149,12 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, subjects: Any, as_o
                     as_of = msg[1]
                     if as_of is not None:
                         runner.run_agenda((as_of.astimezone(_UTC), 9))
-                    subjects_out = runner.finish(as_of)
-                    if runner.audit is not None:
-                        runner.audit.close()
                     with paused_gc():
+                        rows = list(runner.rows(as_of))
+                        if runner.audit is not None:
+                            runner.audit.close()
                         conn.send_bytes(pickle.dumps((
-                            result_rows(subjects_out), runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
+                            rows, runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
                         ), protocol=pickle.HIGHEST_PROTOCOL))
                     return
         except BaseException as exc:  # report, never hang the parent
@@ -253,7 +249,7 @@ def _run_parallel(plan: Plan, events: str, workers: int, subjects: Any, as_of_ar
                     i = owner[sid] = partition(sid, workers)
                     seen[sid] = bytearray()
                 batches[i].append((line, sid))
-            runner.position(instant_code(key, runner.code_base) + "1" + f"{line:012d}")
+            runner.position(event_position(key, line, runner.code_base))
             runner.passive(kind, item)
 
         try:

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 
-from .agenda import Agenda, code_base, code_offset, instant_code
+from .agenda import Agenda, code_base, code_offset, event_position
 from .diagnostics import Diagnostic
 from .events import Event, InvalidLine, content_digest, parse_event
 from .expressions import Skip
@@ -161,7 +161,7 @@ class Runner(Agenda):
         st = self.states[ev.subject]
         st.now = ev.at
         if self.keyed:
-            self.position(instant_code(ev.key, self.code_base) + "1" + f"{ev.line:012d}")
+            self.position(event_position(ev.key, ev.line, self.code_base))
         if not self.started:
             self.started = True
             self.start_resets(ev.at)

@@ -60,9 +60,9 @@ from typing import IO, Any, Iterator
 from .events import Event, InvalidLine, conflict, fast_event, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects
-from .agenda import CODE_WIDTH
+from .agenda import CODE_WIDTH, event_position
 from .codegen import UNNAMED
-from .runner import DUPLICATE, INVALID, LATER, Runner, instant_code, paused_gc
+from .runner import DUPLICATE, INVALID, LATER, Runner, paused_gc
 from .parallel import partition, summary_total, worker_failed
 from .plan import Plan
 from .results import RunResult, SubjectResult
@@ -96,7 +96,7 @@ class Owners:
     worker of the line's subject (``UNKNOWN``: none read). The sortedness scan
     (``timeline.scan_sorted``) appends every line's subject to ``pending`` and calls
     ``flush()`` every 65,536 lines, so the workers, which wait for the file, never wait long.
-    ``close()`` ends it: it makes ``path + ".end"`` after the last byte (``_owner_bytes``)."""
+    ``close()`` ends it: it makes ``path + ".end"`` after the last byte (``_owner_chunks``)."""
 
     def __init__(self, path: str, workers: int):
         self.path = path
@@ -227,7 +227,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                             if not flushed:
                                 flushed = True
                                 runner.run_agenda((as_of_key, 9))
-                            runner.position(instant_code(key, code_base) + "1" + f"{number:012d}")
+                            runner.position(event_position(key, number, code_base))
                             runner.passive(LATER, item)
                             continue
                         st = states.get(item.subject) or runner.state(item.subject)
@@ -247,10 +247,10 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                         fast = simple and (fast_of(item.type) or unknown)
                         if fast:  # Runner.event's common case, inlined
                             text = item.text
-                            if text is not None and text.endswith(code_at):  # its own `at` is its code
+                            if text is not None and text.endswith(code_at):  # event_position, its own `at` as code
                                 runner.pos = "%.19s.0000001%012d" % (text, number)
                             else:
-                                runner.pos = instant_code(key, code_base) + "1%012d" % number
+                                runner.pos = event_position(key, number, code_base)
                             runner.sub = 0
                             if timed:
                                 st.now = item.at

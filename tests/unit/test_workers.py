@@ -587,3 +587,15 @@ def test_events_written_at_any_offset_keep_the_one_worker_order(tmp_path):
     one, many = _both(tmp_path, lines, 2, rulebook=SIMPLE_RULEBOOK)
     assert one[1].count('"reverted"') > 10
     assert one[0] == many[0] and one[1] == many[1]
+
+
+def test_the_offset_text_is_how_an_at_written_at_that_offset_ends():
+    """selfread positions an event by its own `at` only when the text ends with the codes'
+    offset; an offset with seconds (old local mean times) never matches a 25-character `at`."""
+    from creditdsl.selfread import _offset_text
+
+    assert _offset_text(timedelta(hours=8)) == "+08:00"
+    assert _offset_text(timedelta(0)) == "+00:00"
+    assert _offset_text(-timedelta(hours=5, minutes=30)) == "-05:30"
+    lmt = _offset_text(timedelta(hours=8, minutes=5, seconds=43))
+    assert not "2020-01-01T00:00:00+08:05".endswith(lmt) and not "2020-01-01T00:00:00+08:06".endswith(lmt)
