@@ -44,7 +44,7 @@ from .expressions import decimal_context
 from .plan import Plan, compile_plan
 from .results import Decision, RunResult
 from .codegen import UNNAMED
-from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner
+from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, folding_gc
 from .state import NEW, register_line
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .timeline import Spool, scan_sorted
@@ -235,55 +235,56 @@ def _run(plan: Plan, events: Any, subjects: Any, as_of_arg: Any, audit: Any,
     running = _MIN  # latest instant read so far: where passive lines stand
     latest: Event | None = None
     try:
-        if stream and not offset:  # the common case: a file sorted by time, one pass
-            latest, last_line = _fold_stream(runner, str(events), tz, as_of_key, invalid, fold)
-        for item in () if stream and not offset else _items(events, tz):
-            summary.lines += 1
-            if offset:
+        with folding_gc():
+            if stream and not offset:  # the common case: a file sorted by time, one pass
+                latest, last_line = _fold_stream(runner, str(events), tz, as_of_key, invalid, fold)
+            for item in () if stream and not offset else _items(events, tz):
+                summary.lines += 1
+                if offset:
+                    if type(item) is InvalidLine:
+                        invalid.append(item)
+                        item = InvalidLine(item.line + offset, item.code, item.reason, item.id, item.subject, item.at)
+                    else:
+                        item.line += offset
+                last_line = item.line
                 if type(item) is InvalidLine:
-                    invalid.append(item)
-                    item = InvalidLine(item.line + offset, item.code, item.reason, item.id, item.subject, item.at)
+                    if not offset:
+                        invalid.append(item)
+                    entry = (running, item.line, INVALID, item)
                 else:
-                    item.line += offset
-            last_line = item.line
-            if type(item) is InvalidLine:
-                if not offset:
-                    invalid.append(item)
-                entry = (running, item.line, INVALID, item)
-            else:
-                key = item.key
-                if as_of_key is not None and key > as_of_key:
-                    if key > running:
-                        running = key
-                    runner.state(item.subject)  # named by a valid event: it appears (§11)
-                    entry = (key, item.line, LATER, item)
-                else:
-                    st = runner.state(item.subject)
-                    seen = runner.duplicate_check(st, item)
-                    if seen == NEW:
+                    key = item.key
+                    if as_of_key is not None and key > as_of_key:
                         if key > running:
                             running = key
-                        if latest is None or key > latest.key:
-                            latest = item
-                        entry = (key, item.line, EVENT, item)
-                    elif seen == SEEN_DUPLICATE:
-                        entry = (running, item.line, DUPLICATE, item)
+                        runner.state(item.subject)  # named by a valid event: it appears (§11)
+                        entry = (key, item.line, LATER, item)
                     else:
-                        bad = conflict(item, item.line - offset)
-                        invalid.append(bad)
-                        entry = (running, item.line, INVALID, bad if not offset else InvalidLine(
-                            item.line, bad.code, bad.reason, bad.id, bad.subject, bad.at))
+                        st = runner.state(item.subject)
+                        seen = runner.duplicate_check(st, item)
+                        if seen == NEW:
+                            if key > running:
+                                running = key
+                            if latest is None or key > latest.key:
+                                latest = item
+                            entry = (key, item.line, EVENT, item)
+                        elif seen == SEEN_DUPLICATE:
+                            entry = (running, item.line, DUPLICATE, item)
+                        else:
+                            bad = conflict(item, item.line - offset)
+                            invalid.append(bad)
+                            entry = (running, item.line, INVALID, bad if not offset else InvalidLine(
+                                item.line, bad.code, bad.reason, bad.id, bad.subject, bad.at))
+                if spool is not None:
+                    spool.add(entry)
+                elif entry[2] == EVENT:  # _Fold, inlined for the common case
+                    if agenda and agenda[0][:2] <= (entry[0], 0):
+                        runner.run_agenda((entry[0], 0))
+                    runner.event(item)
+                else:
+                    fold(entry)
             if spool is not None:
-                spool.add(entry)
-            elif entry[2] == EVENT:  # _Fold, inlined for the common case
-                if agenda and agenda[0][:2] <= (entry[0], 0):
-                    runner.run_agenda((entry[0], 0))
-                runner.event(item)
-            else:
-                fold(entry)
-        if spool is not None:
-            for entry in spool.items():
-                fold(entry)
+                for entry in spool.items():
+                    fold(entry)
     finally:
         if spool is not None:
             spool.close()

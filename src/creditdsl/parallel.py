@@ -65,7 +65,7 @@ from .events import Event, InvalidLine, conflict, content_digest, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects, parse_as_of
 from .agenda import event_position
-from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, paused_gc
+from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, folding_gc, paused_gc
 from .plan import Plan, compile_plan
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .state import NEW, seen_check
@@ -125,38 +125,39 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, subjects: Any, as_o
                     runner.add_state(s.id, s.fields)
             tz = plan.tz
             flushed = False
-            while True:
-                msg = pickle.loads(conn.recv_bytes())
-                if msg[0] == "batch":
-                    for line, raw in msg[1]:
-                        if type(raw) is str:  # a subject named only by a `later` line
-                            runner.state(raw)
-                            continue
-                        ev = parse_event(raw, line, tz)
-                        runner.state(ev.subject)
-                        if runner.agenda:
-                            runner.run_agenda((ev.key, 0))
-                        runner.event(ev)
-                elif msg[0] == "start":
-                    runner.started = True
-                    runner.position("!")
-                    runner.start_resets(msg[1])
-                elif msg[0] == "flush":  # the first `later` line: work up to as_of runs before it
-                    if not flushed:
-                        runner.run_agenda((as_of_key, 9))
-                        flushed = True
-                else:  # ("end", as_of)
-                    as_of = msg[1]
-                    if as_of is not None:
-                        runner.run_agenda((as_of.astimezone(_UTC), 9))
-                    with paused_gc():
-                        rows = list(runner.rows(as_of))
-                        if runner.audit is not None:
-                            runner.audit.close()
-                        conn.send_bytes(pickle.dumps((
-                            rows, runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
-                        ), protocol=pickle.HIGHEST_PROTOCOL))
-                    return
+            with folding_gc():  # (runner.folding_gc)
+                while True:
+                    msg = pickle.loads(conn.recv_bytes())
+                    if msg[0] == "batch":
+                        for line, raw in msg[1]:
+                            if type(raw) is str:  # a subject named only by a `later` line
+                                runner.state(raw)
+                                continue
+                            ev = parse_event(raw, line, tz)
+                            runner.state(ev.subject)
+                            if runner.agenda:
+                                runner.run_agenda((ev.key, 0))
+                            runner.event(ev)
+                    elif msg[0] == "start":
+                        runner.started = True
+                        runner.position("!")
+                        runner.start_resets(msg[1])
+                    elif msg[0] == "flush":  # the first `later` line: work up to as_of runs before it
+                        if not flushed:
+                            runner.run_agenda((as_of_key, 9))
+                            flushed = True
+                    else:  # ("end", as_of)
+                        as_of = msg[1]
+                        if as_of is not None:
+                            runner.run_agenda((as_of.astimezone(_UTC), 9))
+                        with paused_gc():
+                            rows = list(runner.rows(as_of))
+                            if runner.audit is not None:
+                                runner.audit.close()
+                            conn.send_bytes(pickle.dumps((
+                                rows, runner.final_summary, list(zip(runner.warn_pos, runner.warnings)),
+                            ), protocol=pickle.HIGHEST_PROTOCOL))
+                        return
         except BaseException as exc:  # report, never hang the parent
             worker_failed(conn, exc)
         finally:

@@ -282,6 +282,43 @@ def test_the_garbage_collector_is_paused_while_results_are_built_and_restored_af
     assert gc.isenabled()
 
 
+def test_the_collectors_full_passes_wait_while_a_fold_runs_and_come_back_after():
+    """runner.folding_gc: the oldest generation's threshold is out of reach inside, the young
+    ones are untouched, and all three come back after, also when the fold raises."""
+    import gc
+
+    from creditdsl.runner import folding_gc
+
+    before = gc.get_threshold()
+    with folding_gc():
+        inside = gc.get_threshold()
+    assert inside[:2] == before[:2] and inside[2] >= 1 << 30
+    assert gc.get_threshold() == before
+    with pytest.raises(KeyError):
+        with folding_gc():
+            raise KeyError("x")
+    assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize("sorted_file", [True, False])
+def test_a_runs_fold_makes_its_decisions_without_the_collectors_full_passes(tmp_path, sorted_file):
+    """Both loops of a run (a file sorted by time, read in one pass; lines given in memory,
+    through the spool) decide inside folding_gc, and the thresholds are back after."""
+    import gc
+
+    from creditdsl.pipeline import load_text
+
+    rb = load_text("rulebook: R\nledgers:\n  credit: 10\nrules:\n  r:\n    on: x\n    credit: -1\n")
+    lines = [f'{{"id": "{i}", "subject": "s{i % 3}", "type": "x", "at": "2020-01-0{1 + i}"}}' for i in range(4)]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    seen = []
+    before = gc.get_threshold()
+    result = run(rb, str(path) if sorted_file else lines, audit=lambda d: seen.append(gc.get_threshold()[2]))
+    assert len(seen) == 4 and all(t >= 1 << 30 for t in seen)
+    assert gc.get_threshold() == before and result.subjects[0].ledgers == (("credit", 8),)
+
+
 def test_a_runs_results_are_built_with_the_collector_paused(monkeypatch):
     import gc
 

@@ -469,6 +469,28 @@ def test_a_worker_failing_while_it_sends_its_results_fails_the_run(tmp_path, mon
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("creditdsl-workers-")]
 
 
+@pytest.mark.parametrize("shuffled", [False, True])  # (False: the self-read path)
+def test_workers_fold_without_the_collectors_full_passes(tmp_path, monkeypatch, shuffled):
+    """A worker's fold (selfread's on a sorted log, parallel's on an unsorted one) runs inside
+    runner.folding_gc: a worker that makes a subject's state with the full passes still due
+    fails, and the run with it."""
+    import gc
+    import os
+
+    from creditdsl.runner import Runner
+
+    parent, real = os.getpid(), Runner.state
+
+    def state(self, subject):
+        if os.getpid() != parent and gc.get_threshold()[2] < 1 << 30:
+            raise ValueError("a worker folds with the full passes due")
+        return real(self, subject)
+
+    monkeypatch.setattr(Runner, "state", state)  # the workers are forked: they see it
+    one, many = _both(tmp_path, _log(600, 40, seed=5, shuffled=True) if shuffled else _self_read_lines(600, 5), 2)
+    assert one[1] == many[1] and one[0] == many[0]
+
+
 def test_a_worker_whose_subjects_come_later_starts_the_reset_chain_at_the_logs_first_event(tmp_path):
     """Every worker starts the calendar-reset chain at the first event of the whole log, not
     at its own first: the chain's positions then agree, and the reset lines of one instant
