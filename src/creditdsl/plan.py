@@ -32,11 +32,14 @@ def signed(value: Decimal) -> str:
     return text if text.startswith("-") or text == "0" else "+" + text
 
 
+REASONS_KEPT = 256  # evidence tuples whose requirement reason a rule keeps
+
+
 class CompiledRule:
     __slots__ = (
         "index", "name", "span", "where", "where_text", "except_", "except_text",
         "requires", "requires_text", "limit", "limit_text", "cap", "cap_text", "group",
-        "grace", "changes", "fine", "tier_cap", "tier_cap_for", "list", "unlist", "is_trigger",
+        "grace", "changes", "fine", "tier_cap", "tier_cap_for", "list", "unlist", "is_trigger", "reasons",
     )
 
     def __init__(self) -> None:
@@ -51,9 +54,24 @@ class CompiledRule:
         self.tier_cap = -1
         self.tier_cap_for: Duration | None = None
         self.is_trigger = False
+        self.reasons: dict[tuple[str, ...], str | None] = {}  # evidence_reason's, by evidence
 
     def evidence_reason(self, evidence: tuple[str, ...]) -> str | None:
-        """None when some alternative is met, else the reason for a `skipped` decision."""
+        """None when some alternative is met, else the reason for a `skipped` decision. Kept for
+        the first REASONS_KEPT evidence tuples seen (most events bring none or the same few:
+        0.1 µs against 3.9 µs to count and write it again)."""
+        try:
+            return self.reasons[evidence]
+        except KeyError:
+            pass
+        except TypeError:  # evidence in a list (a caller's own event): not kept
+            return self._evidence_reason(evidence)
+        reason = self._evidence_reason(evidence)
+        if len(self.reasons) < REASONS_KEPT:
+            self.reasons[evidence] = reason
+        return reason
+
+    def _evidence_reason(self, evidence: tuple[str, ...]) -> str | None:
         have = Counter(evidence)
         for alternative in self.requires or ():
             if all(have[kind] >= n for kind, n in alternative):

@@ -300,3 +300,28 @@ def test_a_sum_rounded_to_the_context_is_not_called_clamped():
     fast, general = _both_paths(load_text(text), lines)
     assert fast == general
     assert json.loads(fast[1])["reason"] == "clamped: -1 of -3 to capped"
+
+
+_REQUIRES = "rulebook: R\nledgers:\n  credit: 10\nrules:\n  r:\n    on: x\n    credit: -1\n    requires: 2 photo or 1 video\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["photo", "video", "memo", "ü"]), max_size=4).map(tuple), min_size=1, max_size=12))
+def test_a_rules_requirement_reasons_are_kept_and_the_same(seq):
+    """CompiledRule.evidence_reason keeps its reasons by evidence: the same text, first or
+    again, as counting it afresh."""
+    rule = next(r for r in compile_plan(load_text(_REQUIRES)).all_rules if r.requires)
+    for evidence in seq + seq:
+        assert rule.evidence_reason(evidence) == rule._evidence_reason(evidence)
+    assert set(rule.reasons) == set(seq)
+
+
+def test_a_rule_keeps_the_reasons_of_a_bounded_number_of_evidence_tuples():
+    from creditdsl.plan import REASONS_KEPT
+
+    rule = next(r for r in compile_plan(load_text(_REQUIRES)).all_rules if r.requires)
+    for n in range(REASONS_KEPT * 3):
+        assert rule.evidence_reason(("photo", f"k{n}")) == f"requires 2 photo or 1 video; got 1 k{n}, 1 photo"
+    assert len(rule.reasons) == REASONS_KEPT
+    assert rule.evidence_reason(["video"]) is None  # a list is not kept, and still counted
+    assert rule.evidence_reason(["photo"]) == "requires 2 photo or 1 video; got 1 photo"
