@@ -44,7 +44,8 @@ from .expressions import decimal_context
 from .plan import Plan, compile_plan
 from .results import Decision, RunResult
 from .codegen import UNNAMED
-from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, folding_gc
+from .collector import folding_gc
+from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner
 from .state import NEW, register_line
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .timeline import Spool, scan_sorted

@@ -65,7 +65,8 @@ from .events import Event, InvalidLine, conflict, content_digest, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects, parse_as_of
 from .agenda import event_position
-from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner, folding_gc, paused_gc
+from .collector import folding_gc, paused_gc
+from .runner import DUPLICATE, EVENT, INVALID, LATER, Runner
 from .plan import Plan, compile_plan
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .state import NEW, seen_check
@@ -125,7 +126,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, subjects: Any, as_o
                     runner.add_state(s.id, s.fields)
             tz = plan.tz
             flushed = False
-            with folding_gc():  # (runner.folding_gc)
+            with folding_gc():  # (collector.folding_gc)
                 while True:
                     msg = pickle.loads(conn.recv_bytes())
                     if msg[0] == "batch":

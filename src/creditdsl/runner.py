@@ -17,13 +17,12 @@ results.Decision record).
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 
 from .agenda import Agenda, code_base, code_offset, event_position
+from .collector import paused_gc
 from .diagnostics import Diagnostic
 from .events import Event, InvalidLine, content_digest, parse_event
 from .expressions import Skip
@@ -36,37 +35,6 @@ from .values import period_key
 
 _UTC = timezone.utc
 _RANK_NAME = {v: k for k, v in RANK.items()}
-
-
-@contextmanager
-def folding_gc() -> Iterator[None]:
-    """The cyclic garbage collector without its full passes, for a fold. A fold's subject
-    states are long-lived and hold no cycles, and each full pass visits every object of a
-    heap that grows with them (on the bench's 1,000,000 events: six passes, about 1.2 s of
-    the 22 s run's CPU, the cache misses included). The young generations are collected as
-    usual, so a cycle made and dropped during the fold is freed as before; one that
-    reached the oldest generation waits for the first full pass after the fold."""
-    young0, young1, old = gc.get_threshold()
-    gc.set_threshold(young0, young1, 1 << 30)
-    try:
-        yield
-    finally:
-        gc.set_threshold(young0, young1, old)
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused, for a phase that builds many objects and no
-    cycles (a run's results: records, tuples, their pickles): its passes over the heap,
-    which grows with every result, cost more than the phase (about a second of the
-    `--workers 2` tail for 100,000 subjects). Reference counting frees as usual."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 EVENT, DUPLICATE, INVALID, LATER = 0, 1, 2, 3  # the kinds of timeline items

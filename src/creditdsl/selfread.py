@@ -62,7 +62,8 @@ from .expressions import decimal_context
 from .interpreter import _subjects
 from .agenda import CODE_WIDTH, event_position
 from .codegen import UNNAMED
-from .runner import DUPLICATE, INVALID, LATER, Runner, folding_gc, paused_gc
+from .collector import folding_gc, paused_gc
+from .runner import DUPLICATE, INVALID, LATER, Runner
 from .parallel import partition, summary_total, worker_failed
 from .plan import Plan
 from .results import RunResult, SubjectResult
@@ -179,7 +180,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             code_base = runner.code_base
             code_at = _offset_text(runner.code_offset)  # an `at` written at it is its instant code
             mine = bytes(int(b in (index, UNKNOWN)) for b in range(256))  # owner byte -> read it?
-            with folding_gc(), open(path, "rb") as fh:  # (runner.folding_gc)
+            with folding_gc(), open(path, "rb") as fh:  # (collector.folding_gc)
                 # the log a heartbeat's worth of lines at a time (their owners, then as many lines):
                 # once the reset chain has started, only the worker's own lines (and those
                 # without an owner) are picked, by itertools.compress, in C

@@ -259,11 +259,11 @@ def test_reappending_a_valid_line_adds_one_duplicate(specs, data):
 
 
 def test_the_garbage_collector_is_paused_while_results_are_built_and_restored_after():
-    """runner.paused_gc: the results phase builds many objects and no cycles; the collector's
+    """collector.paused_gc: the results phase builds many objects and no cycles; the collector's
     state before it comes back after it, also when the phase raises."""
     import gc
 
-    from creditdsl.runner import paused_gc
+    from creditdsl.collector import paused_gc
 
     seen = []
     with paused_gc():
@@ -283,11 +283,11 @@ def test_the_garbage_collector_is_paused_while_results_are_built_and_restored_af
 
 
 def test_the_collectors_full_passes_wait_while_a_fold_runs_and_come_back_after():
-    """runner.folding_gc: the oldest generation's threshold is out of reach inside, the young
+    """collector.folding_gc: the oldest generation's threshold is out of reach inside, the young
     ones are untouched, and all three come back after, also when the fold raises."""
     import gc
 
-    from creditdsl.runner import folding_gc
+    from creditdsl.collector import folding_gc
 
     before = gc.get_threshold()
     with folding_gc():
@@ -298,6 +298,62 @@ def test_the_collectors_full_passes_wait_while_a_fold_runs_and_come_back_after()
         with folding_gc():
             raise KeyError("x")
     assert gc.get_threshold() == before
+
+
+def test_folds_that_overlap_in_threads_put_the_thresholds_back_when_the_last_ends():
+    """A first, B second, A ends, B ends: B still folds without the full passes after A
+    ended, and the thresholds before A are back at the end (not the raised ones B saw)."""
+    import gc
+    import threading
+
+    from creditdsl.collector import folding_gc
+
+    before = gc.get_threshold()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen = []
+
+    def a():
+        with folding_gc():
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+
+    def b():
+        a_in.wait(10)
+        with folding_gc():
+            b_in.set()
+            a_out.wait(10)
+            seen.append(gc.get_threshold()[2])
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert seen and seen[0] >= 1 << 30
+    assert gc.get_threshold() == before
+
+
+def _fold_in_child() -> None:
+    from creditdsl.collector import folding_gc
+
+    with folding_gc():
+        pass
+
+
+def test_a_forked_process_folds_while_a_thread_of_its_parent_held_the_lock():
+    import multiprocessing
+
+    from creditdsl import collector
+
+    with collector._folds.lock:  # as a thread of the parent might, at the fork
+        p = multiprocessing.get_context("fork").Process(target=_fold_in_child)
+        p.start()
+    p.join(10)
+    if p.is_alive():
+        p.kill()
+        p.join()
+    assert p.exitcode == 0
 
 
 @pytest.mark.parametrize("sorted_file", [True, False])

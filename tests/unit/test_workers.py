@@ -472,7 +472,7 @@ def test_a_worker_failing_while_it_sends_its_results_fails_the_run(tmp_path, mon
 @pytest.mark.parametrize("shuffled", [False, True])  # (False: the self-read path)
 def test_workers_fold_without_the_collectors_full_passes(tmp_path, monkeypatch, shuffled):
     """A worker's fold (selfread's on a sorted log, parallel's on an unsorted one) runs inside
-    runner.folding_gc: a worker that makes a subject's state with the full passes still due
+    collector.folding_gc: a worker that makes a subject's state with the full passes still due
     fails, and the run with it."""
     import gc
     import os
