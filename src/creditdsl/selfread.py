@@ -16,14 +16,13 @@ a line, against about 15 µs for a line a worker folds), so a worker seldom wait
 before, each worker decoded the subject of every line itself, twice the work in all. A
 line whose subject that decode cannot read (``UNKNOWN``) is decoded by every worker
 (rare) and belongs to the worker of its decoded subject, or to worker 0 when it is not a
-valid event. (A search of the line's
-bytes for ``"subject": "`` was tried: fewer instructions under callgrind, but slower on
-the machine, 1.34 against 1.04 µs a line.) A worker reads the log a heartbeat's worth of
-lines at a time (4,096), beside as many owner bytes, and picks its own lines with
-``itertools.compress`` (about 0.4 s less a worker for a million lines than a Python test
-of each line's owner). Every worker also decodes lines from the top
-until the first valid event at or before ``as_of`` (the start of the calendar-reset
-chain, the same in all of them).
+valid event. (A search of the line's bytes for ``"subject": "`` was tried: fewer
+instructions under callgrind, but slower on the machine, 1.34 against 1.04 µs a line.)
+A worker reads the log a heartbeat's worth of lines at a time (4,096), beside as many
+owner bytes, and picks its own lines with ``itertools.compress`` (about 0.4 s less a
+worker for a million lines than a Python test of each line's owner). Every worker also
+decodes lines from the top until the first valid event at or before ``as_of`` (the start
+of the calendar-reset chain, the same in all of them).
 
 Each worker writes its decisions as records keyed by position (worker_audit.py) and
 its passive lines (invalid, duplicate) to a second file keyed by line number: a

@@ -9,10 +9,11 @@ Public API (for parallel.py and selfread.py)::
 
 The format. A file is a sequence of *records*, each ``RS key US LF text`` (RS ``\\x1e``,
 US ``\\x1f``, LF a newline: a writer joins a record's key and lines with newlines, so no
-line is copied to put its key before it), and ends with ``RS GS`` (GS ``\\x1d``). ``text`` is one or more audit lines,
-each written ``{"seq": %d, ...}`` and ended by a newline, with every other ``%`` doubled: the
-parent numbers a whole batch of merged texts with one ``%`` (``batch % (seq+1, ..., seq+n)``,
-n = its newlines) instead of formatting line by line. Audit lines never hold a raw control
+line is copied to put its key before it), and ends with ``RS GS`` (GS ``\\x1d``).
+``text`` is one or more audit lines, each written ``{"seq": %d, ...}`` and ended by a
+newline, with every other ``%`` doubled: the parent numbers a whole batch of merged texts
+with one ``%`` (``batch % (seq+1, ..., seq+n)``, n = its newlines) instead of formatting
+line by line. Audit lines never hold a raw control
 character (JSON escapes them), so no separator occurs in a text and no newline inside a line.
 A worker's generated folds (``Plan.fast_keyed``) write the hole themselves, so a line
 reaches ``GroupWriter.raw`` ready unless it has a number (from the general path) or a ``%``
