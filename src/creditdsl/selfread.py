@@ -25,21 +25,12 @@ decodes lines from the top until the first valid event at or before ``as_of`` (t
 of the calendar-reset chain, the same in all of them).
 
 Each worker writes its decisions as records keyed by position (worker_audit.py) and
-its passive lines (invalid, duplicate) to a second file keyed by line number: a
-passive line's place in the one-worker order is after the decisions of the events
-above it and before anything after them. The one-worker run takes timed work when
-the next event arrives (or at the first `later` line, or at the end), so the merge
-holds the timed work that comes between two event records (an event's or a `later`
-line's key has the phase character ``1`` at index 26, then its line), and when the
-next event record comes, writes the passive lines whose line is below that event's,
-then the held work, then the event's decisions; at the end, the rest of the passive
-lines, then the held work. ``later`` lines are keyed by their own instant, as in the
-parent-dispatch path.
-
-The parent merges in a thread while the workers fold, reading their files as they
-grow (``worker_audit.follow``); a worker flushes both files every 4,096 lines read,
-with a heartbeat in the passive file, so the merge never waits for more than that.
-If a worker fails, the merge stops and the parent raises.
+its passive lines (invalid, duplicate) to a second file keyed by line number;
+``later`` lines are keyed by their own instant, as in the parent-dispatch path. The
+parent merges them in a thread while the workers fold, reading their files as they grow
+(worker_merge.py has the order); a worker flushes both files every 4,096 lines read,
+with a heartbeat in the passive file, so the merge never waits for more than that. If a
+worker fails, the merge stops and the parent raises.
 """
 
 from __future__ import annotations
@@ -59,7 +50,7 @@ from typing import IO, Any, Iterator
 from .events import Event, InvalidLine, conflict, fast_event, parse_event
 from .expressions import decimal_context
 from .interpreter import _subjects
-from .agenda import CODE_WIDTH, event_position
+from .agenda import event_position
 from .codegen import UNNAMED
 from .collector import folding_gc, paused_gc
 from .runner import DUPLICATE, INVALID, LATER, Runner
@@ -69,7 +60,8 @@ from .results import RunResult, SubjectResult
 from .state import DUPLICATE as SEEN_DUPLICATE
 from .state import NEW, register_line
 from .timeline import scan_sorted
-from .worker_audit import US, GroupWriter, Numbered, PassiveWriter, follow
+from .worker_audit import GroupWriter, PassiveWriter
+from .worker_merge import MergeThread
 
 _UTC = timezone.utc
 HEARTBEAT = 4095  # a mask (2**k - 1): a heartbeat each time the lines read are a multiple of 4,096
@@ -335,7 +327,7 @@ def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: A
             return None  # (the workers are stopped below)
         owners.close()
         if audit_stream is not None:  # merged while the workers fold
-            merge = _MergeThread(paths, audit_stream, failed)
+            merge = MergeThread(paths, audit_stream, failed)
             merge.start()
         latest = None
         for i, conn in enumerate(conns):
@@ -391,66 +383,3 @@ def _streamed(conn: Any, index: int, parts: list) -> Iterator[tuple]:
         else:
             parts[index] = msg
             return
-
-
-class _MergeThread(threading.Thread):
-    """_merge in a thread of the parent, reading the workers' files as they grow."""
-
-    def __init__(self, paths: list[tuple[str, str]], out: IO[str], failed: threading.Event):
-        super().__init__(name="creditdsl-merge", daemon=True)
-        self.args_ = (paths, out, failed)
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            _merge(*self.args_)
-        except BaseException as exc:  # raised in the parent's thread by done()
-            self.error = exc
-            self.args_[2].set()
-            return
-        # merged: remove the files here, while the workers build their results, rather than
-        # after (freeing a 200 MB file's blocks took about 0.27 s on the bench machine)
-        for pair in self.args_[0]:
-            for path in pair:
-                try:
-                    os.unlink(path)
-                except OSError:  # run_self_read removes what is left
-                    pass
-
-    def done(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-
-def _merge(paths: list[tuple[str, str]], out: IO[str], failed: threading.Event | None = None) -> None:
-    """The workers' audits in the one-worker order (see the module's docstring)."""
-    numbered = Numbered(out)
-    batch = numbered.batch
-    passive = heapq.merge(*(follow(pair[1], failed) for pair in paths))
-    pend = next(passive, None)
-    work: list[bytes] = []  # the timed work merged since the last event's record
-    for record in heapq.merge(*(follow(pair[0], failed) for pair in paths)):
-        if record[CODE_WIDTH] != _EVENT_PHASE:
-            work.append(record)
-            continue
-        if pend is not None:  # an event's record: the passive lines above its line come first
-            line = record[CODE_WIDTH + 1:CODE_WIDTH + 13]
-            while pend is not None and pend[:12] < line:
-                if pend[12] == _US_BYTE:  # not a heartbeat
-                    batch.append(pend)
-                pend = next(passive, None)
-        if work:  # then the work this event's arrival ran
-            batch += work
-            work.clear()
-        batch.append(record)
-        if len(batch) >= 2048:
-            numbered.flush()
-    while pend is not None:  # passive lines after the last event, then the work up to as_of
-        if pend[12] == _US_BYTE:
-            batch.append(pend)
-        pend = next(passive, None)
-    batch += work
-    numbered.flush()
-
-
-_EVENT_PHASE, _US_BYTE = ord("1"), ord(US)  # bytes: an index gives a number

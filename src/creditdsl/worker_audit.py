@@ -5,6 +5,7 @@ Public API (for parallel.py and selfread.py)::
     GroupWriter(runner, stream, ledger_names)   a worker's decisions, one record per work item
     PassiveWriter(stream, group_writer)         passive lines keyed by line, with heartbeats
     follow(path, failed) -> Iterator[bytes]     a file's records as another process writes it
+    follow_chunks(path, failed)                 the same, a list of records per read
     Numbered(out)                               merged records' texts, numbered and written
 
 The format. A file is a sequence of *records*, each ``RS key US LF text`` (RS ``\\x1e``,
@@ -24,8 +25,9 @@ went through it).
 * A group file (GroupWriter): the key is the position of a work item (parallel.py), and
   the record holds all its decisions (a work item's decisions are taken one after another).
   No position is a proper prefix of another and US sorts below every key character, so
-  plain string order of records is position order: ``heapq.merge`` of the records of N
-  files, each already in order, is the one-worker order of the work items.
+  plain string order of records is position order: the records of N files, each already
+  in order, merged by that order are the one-worker order of the work items
+  (worker_merge.py).
 * A passive file (PassiveWriter, selfread.py): the key is the line number (12 digits); a
   *heartbeat* ``RS line FS`` (FS ``\\x1c``) says every passive line up to ``line`` is
   written, so a merge reading the file as it grows need not wait for a passive line that
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import chain
 from typing import IO, Any, Iterator
 
 from .results import Decision, _str, decision_json
@@ -124,10 +127,10 @@ class PassiveWriter:
         self.stream.flush()
 
 
-def follow(path: str, failed: threading.Event | None = None) -> Iterator[bytes]:
-    """The records of a file (bytes, without their RS), as another process writes it, up to
-    its end; waits while there is nothing new, and stops early once ``failed`` is set (a
-    worker failed: the caller raises)."""
+def follow_chunks(path: str, failed: threading.Event | None = None) -> Iterator[list[bytes]]:
+    """The records of a file (bytes, without their RS), a list for every read that completes
+    some, as another process writes the file, up to its end; waits while there is nothing
+    new, and stops early once ``failed`` is set (a worker failed: the caller raises)."""
     with open(path, "rb") as fh:
         tail = b""
         while True:
@@ -143,9 +146,15 @@ def follow(path: str, failed: threading.Event | None = None) -> Iterator[bytes]:
             records = (tail + chunk if tail else chunk).split(b"\x1e")
             tail = b"\x1e" + records.pop()
             if len(records) > 1:
-                yield from records[1:]  # records[0] is what came before the first RS: nothing
+                del records[0]  # what came before the first RS: nothing
+                yield records
             if tail == _END:
                 return
+
+
+def follow(path: str, failed: threading.Event | None = None) -> Iterator[bytes]:
+    """The records of a file one by one (:func:`follow_chunks`)."""
+    return chain.from_iterable(follow_chunks(path, failed))
 
 
 class Numbered:

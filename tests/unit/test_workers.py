@@ -512,7 +512,7 @@ def test_the_merge_removes_the_files_it_has_merged(tmp_path):
     their results), so the run's end does not wait for their blocks to be freed."""
     import threading
 
-    from creditdsl.selfread import _MergeThread
+    from creditdsl.worker_merge import MergeThread
     from creditdsl.worker_audit import _END
 
     paths = []
@@ -523,12 +523,58 @@ def test_the_merge_removes_the_files_it_has_merged(tmp_path):
         passive.write_bytes(b"\x1e000000000009\x1c" + _END)
         paths.append((str(group), str(passive)))
     out = io.StringIO()
-    merge = _MergeThread(paths, out, threading.Event())
+    merge = MergeThread(paths, out, threading.Event())
     merge.start()
     merge.join()
     merge.done()
     assert out.getvalue() == '{"seq": 1, "i": 0}\n{"seq": 2, "i": 1}\n'
     assert list(tmp_path.iterdir()) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(kinds=st.lists(st.sampled_from("eeptt"), min_size=1, max_size=40), data=st.data())
+def test_records_placed_a_read_at_a_time_keep_the_one_worker_order(kinds, data):
+    """The merge places the records a read's worth at a time (worker_merge._place): wherever
+    the reads end, the output is the one-worker order. That order: an event's decisions
+    after the passive lines above its line and after the timed work that came since the
+    event before (which its arrival runs); at the end, the passive lines, then the work.
+    kinds: e an event line, p a passive line (invalid, duplicate), t timed work."""
+    from creditdsl.worker_merge import _place, _Placing
+    from creditdsl.worker_audit import Numbered
+
+    group: list[bytes] = []  # the records as both workers' files give them, merged
+    passive: list[bytes] = []
+    expected: list[str] = []
+    waiting_passive: list[str] = []
+    waiting_work: list[str] = []
+    line = 0
+    for i, kind in enumerate(kinds):
+        code = f"2023-01-01T00:{i // 60:02d}:{i % 60:02d}.000000"  # an instant code (26 characters)
+        text = f"{kind}{i}"
+        if kind == "t":
+            group.append(f"{code}0{i:06d}\x1f\n{{\"seq\": %d, \"x\": \"{text}\"}}\n".encode())
+            waiting_work.append(text)
+            continue
+        line += 1
+        if kind == "p":
+            passive.append(f"{line:012d}\x1f\n{{\"seq\": %d, \"x\": \"{text}\"}}\n".encode())
+            waiting_passive.append(text)
+        else:
+            group.append(f"{code}1{line:012d}\x1f\n{{\"seq\": %d, \"x\": \"{text}\"}}\n".encode())
+            expected += waiting_passive + waiting_work + [text]
+            waiting_passive, waiting_work = [], []
+        if data.draw(st.booleans()):  # a heartbeat: every passive line up to here is written
+            passive.append(f"{line:012d}\x1c".encode())
+    expected += waiting_passive + waiting_work
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(group)), max_size=6)))
+    out = io.StringIO()
+    state = _Placing(Numbered(out), iter(passive))
+    for a, b in zip([0, *cuts], [*cuts, len(group)]):
+        _place(state, group[a:b])
+    state.finish()
+    got = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [g["x"] for g in got] == expected
+    assert [g["seq"] for g in got] == list(range(1, len(expected) + 1))
 
 
 def test_more_workers_than_an_owner_byte_holds_are_refused(tmp_path):
