@@ -40,7 +40,8 @@ position is a proper prefix of another, so string order is timeline order. A
 work item's decisions are taken one after another, so each process writes its audit
 as one record per work item, keyed by its position, already in position order
 (worker_audit.py has the format); the parent merges the records by plain string
-order (``heapq.merge``) and numbers ``seq`` from 1. Results come back as plain tuples
+order (here ``heapq.merge``; on the self-read path, worker_merge.py) and numbers ``seq``
+from 1. Results come back as plain tuples
 (``Runner.rows``: much cheaper to pickle than the records) and are merged by subject
 id; summary counts are added, warnings are merged by position. ``--workers 1`` is the
 plain run; the tests check that N workers give its bytes.

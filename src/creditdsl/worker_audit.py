@@ -14,8 +14,8 @@ line is copied to put its key before it), and ends with ``RS GS`` (GS ``\\x1d``)
 ``text`` is one or more audit lines, each written ``{"seq": %d, ...}`` and ended by a
 newline, with every other ``%`` doubled: the parent numbers a whole batch of merged texts
 with one ``%`` (``batch % (seq+1, ..., seq+n)``, n = its newlines) instead of formatting
-line by line. Audit lines never hold a raw control
-character (JSON escapes them), so no separator occurs in a text and no newline inside a line.
+line by line. Audit lines never hold a raw control character (JSON escapes them), so no
+separator occurs in a text and no newline inside a line.
 A worker's generated folds (``Plan.fast_keyed``) write the hole themselves, so a line
 reaches ``GroupWriter.raw`` ready unless it has a number (from the general path) or a ``%``
 of its own (an id, a rule name): only those are rewritten (``_seq_hole``: 0.5 µs a line,
