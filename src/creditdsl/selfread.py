@@ -54,7 +54,7 @@ from .agenda import event_position
 from .codegen import UNNAMED
 from .collector import folding_gc, paused_gc
 from .runner import DUPLICATE, INVALID, LATER, Runner
-from .parallel import partition, summary_total, worker_failed
+from .parallel import keyed, partition, summary_total, worker_failed
 from .plan import Plan
 from .results import RunResult, SubjectResult
 from .state import DUPLICATE as SEEN_DUPLICATE
@@ -141,14 +141,14 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
         files = []
         try:
             runner = Runner(plan, None)
-            runner.keyed = True
-            keyed = passive_out = None
+            runner.keyed = positions = keyed(plan, audit_paths is not None)
+            keyed_out = passive_out = None
             if audit_paths is not None:
                 files = [open(p, "w", encoding="utf-8", newline="\n") for p in audit_paths]
-                keyed = GroupWriter(runner, files[0], plan.ledger_names)
-                passive_out = PassiveWriter(files[1], keyed)
-                runner.audit = keyed
-                runner.raw = keyed.raw
+                keyed_out = GroupWriter(runner, files[0], plan.ledger_names)
+                passive_out = PassiveWriter(files[1], keyed_out)
+                runner.audit = keyed_out
+                runner.raw = keyed_out.raw
                 runner.fast = plan.fast_keyed  # its lines hold the merge's numbering hole
             for s in _subjects(subjects)[0]:
                 if partition(s.id, workers) == index:
@@ -202,7 +202,7 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                                 if own == index:
                                     summary.lines += 1
                                     invalid.append(item)
-                                    _passive(runner, passive_out, keyed, INVALID, item)
+                                    _passive(runner, passive_out, keyed_out, INVALID, item)
                                 continue
                         if own is None:
                             own = partition(item.subject, workers)
@@ -219,31 +219,33 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
                             if not flushed:
                                 flushed = True
                                 runner.run_agenda((as_of_key, 9))
-                            runner.position(event_position(key, number, code_base))
+                            if positions:
+                                runner.position(event_position(key, number, code_base))
                             runner.passive(LATER, item)
                             continue
                         st = states.get(item.subject) or runner.state(item.subject)
                         if not register_line(st, item.id, start):  # not plainly a new id
                             seen = runner.duplicate_check(st, item, start)
                             if seen == SEEN_DUPLICATE:
-                                _passive(runner, passive_out, keyed, DUPLICATE, item)
+                                _passive(runner, passive_out, keyed_out, DUPLICATE, item)
                                 continue
                             if seen != NEW:
                                 bad = conflict(item, number)
                                 invalid.append(bad)
-                                _passive(runner, passive_out, keyed, INVALID, bad)
+                                _passive(runner, passive_out, keyed_out, INVALID, bad)
                                 continue
                         latest = item  # sorted input: no valid event before it is later
                         if agenda and agenda[0][0] <= key and agenda[0][:2] <= (key, 0):
                             runner.run_agenda((key, 0))
                         fast = simple and (fast_of(item.type) or unknown)
                         if fast:  # Runner.event's common case, inlined
-                            text = item.text
-                            if text is not None and text.endswith(code_at):  # event_position, its own `at` as code
-                                runner.pos = "%.19s.0000001%012d" % (text, number)
-                            else:
-                                runner.pos = event_position(key, number, code_base)
-                            runner.sub = 0
+                            if positions:
+                                text = item.text
+                                if text is not None and text.endswith(code_at):  # event_position, its own `at` as code
+                                    runner.pos = "%.19s.0000001%012d" % (text, number)
+                                else:
+                                    runner.pos = event_position(key, number, code_base)
+                                runner.sub = 0
                             if timed:
                                 st.now = item.at
                                 fast(runner, st, item)
@@ -258,8 +260,8 @@ def _worker(plan: Plan, index: int, workers: int, conn: Any, path: str, subjects
             as_of = pickle.loads(conn.recv_bytes())
             if as_of is not None:
                 runner.run_agenda((as_of.astimezone(_UTC), 9))
-            if keyed is not None:
-                keyed.close()
+            if keyed_out is not None:
+                keyed_out.close()
             for f in files:  # before the results: the merge's unlink then frees their blocks
                 f.close()
             with paused_gc():  # the results in chunks as they are read: the parent merges them meanwhile
@@ -287,7 +289,7 @@ def _offset_text(offset: Any) -> str:
     return f"{'-' if offset.total_seconds() < 0 else '+'}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _passive(runner: Runner, passive_out: Any, keyed: Any, kind: int, item: Any) -> None:
+def _passive(runner: Runner, passive_out: Any, keyed_out: Any, kind: int, item: Any) -> None:
     if passive_out is None:
         runner.passive(kind, item)
         return
@@ -296,7 +298,7 @@ def _passive(runner: Runner, passive_out: Any, keyed: Any, kind: int, item: Any)
     try:
         runner.passive(kind, item)
     finally:
-        runner.audit, runner.raw = keyed, keyed.raw
+        runner.audit, runner.raw = keyed_out, keyed_out.raw
 
 
 def run_self_read(plan: Plan, events: str, workers: int, subjects: Any, as_of: Any, as_of_key: Any,

@@ -143,6 +143,66 @@ def test_workers_give_the_one_worker_bytes(tmp_path, workers, as_of):
     assert [(b.line, b.code) for b in one[3]] == [(b.line, b.code) for b in many[3]]
 
 
+# calendar resets but none from a subject's field: no warning can come, so no position is needed
+CALENDAR_RULEBOOK = "\n".join(x for x in RULEBOOK[:RULEBOOK.index("triggers:")].splitlines() if " from " not in x) + "\n"
+
+
+def _results_without_audit(tmp: Path, lines: list[str], workers: int, rulebook: str, **kw):
+    rb = load_text(rulebook)
+    path = tmp / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    r1 = interpreter.run(rb, str(path), **kw)
+    r2 = parallel.run_parallel(rb, str(path), workers, **kw)
+    return (result_json(r1), [str(w) for w in r1.warnings]), (result_json(r2), [str(w) for w in r2.warnings])
+
+
+@pytest.mark.parametrize("shuffled", [False, True], ids=["self-read", "spool"])
+@pytest.mark.parametrize("rulebook", [RULEBOOK, CALENDAR_RULEBOOK, SIMPLE_RULEBOOK],
+                         ids=["resets-from-a-field", "calendar-resets", "fast-path"])
+def test_workers_without_an_audit_give_the_one_worker_result_and_warnings(tmp_path, rulebook, shuffled):
+    """Without an audit a worker keys its work only when a warning may need its position
+    (parallel.keyed): the result and the warnings, in their order, stay the one worker's."""
+    subjects = _subjects(tmp_path, 50)
+    lines = _log(3000, 60, seed=31, shuffled=True) if shuffled else _self_read_lines(3000, seed=31)
+    one, many = _results_without_audit(tmp_path, lines, 2, rulebook, as_of="2020-12-31T23:59:59", subjects=subjects)
+    assert one == many
+    if rulebook is RULEBOOK:
+        assert len(one[1]) > 5  # W0501 from both workers, merged by position
+
+
+@pytest.mark.parametrize("shuffled", [False, True], ids=["self-read", "spool"])
+@pytest.mark.parametrize("rulebook", [CALENDAR_RULEBOOK, SIMPLE_RULEBOOK], ids=["calendar-resets", "fast-path"])
+def test_workers_without_an_audit_make_no_positions(tmp_path, monkeypatch, rulebook, shuffled):
+    """Nothing reads a position when there is no audit and no warning can come: the workers
+    make none (the log's `at`s have no offset, so each event's would be an instant code)."""
+    from creditdsl import agenda, selfread
+
+    calls = []
+    real = selfread.run_self_read
+
+    def spy(*a, **k):
+        result = real(*a, **k)
+        calls.append(result is not None)
+        return result
+
+    monkeypatch.setattr(selfread, "run_self_read", spy)
+    lines = _log(2000, 40, seed=32, shuffled=True) if shuffled else _self_read_lines(2000, seed=32)
+    rb = load_text(rulebook)
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    expected = result_json(interpreter.run(rb, str(path)))
+
+    def no_code(*_args):
+        raise AssertionError("a position was made")
+
+    monkeypatch.setattr(agenda, "instant_code", no_code)  # the workers are forked: they have it too
+    assert result_json(parallel.run_parallel(rb, str(path), 2)) == expected
+    assert calls == [not shuffled]  # the path meant was taken (a log in order: self-read)
+    # with an audit every work item has one (the spool's parent makes its passive lines' itself)
+    with pytest.raises((RuntimeError, AssertionError), match="a position was made"):
+        parallel.run_parallel(rb, str(path), 2, audit_stream=io.StringIO())
+
+
 def test_workers_on_unsorted_input_through_the_spool(tmp_path, monkeypatch):
     monkeypatch.setattr(timeline, "CHUNK", 500)  # several spilled runs
     lines = _log(2500, 40, seed=7, shuffled=True)
