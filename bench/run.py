@@ -136,8 +136,11 @@ def main() -> None:
                             "--format", "json"] for i, p in enumerate(parts)])
     workers_cmd = [CREDITDSL, "run"]
     runs: dict[str, list[dict]] = {"baseline": [], "baseline_no_audit": [], "floor": [], "creditdsl": [],
-                                   "creditdsl_workers": [], "baseline_split": [], "creditdsl_split": []}
+                                   "creditdsl_workers": [], "baseline_split": [], "creditdsl_split": [],
+                                   "creditdsl_no_audit": [], "creditdsl_workers_no_audit": []}
     base_res, mine_res, par_res = OUT / "baseline-result.json", OUT / "result.json", OUT / "result-workers.json"
+    # without an audit: the same result documents, nothing for the workers to key or merge
+    bare_res, bare_par_res = OUT / "result-no-audit.json", OUT / "result-workers-no-audit.json"
     for i in range(a.repeat):
         runs["baseline"].append(measure([PY, str(HERE / "baseline.py"), str(events), str(OUT / "baseline-audit.tsv"), str(base_res)]))
         runs["creditdsl"].append(measure([CREDITDSL, "run", rulebook, str(events), "--audit", str(OUT / "audit.jsonl"),
@@ -148,11 +151,15 @@ def main() -> None:
         runs["baseline_no_audit"].append(measure([PY, str(HERE / "baseline.py"), str(events), "-", str(base_res), "--no-audit"]))
         runs["baseline_split"].append(measure(base_split))
         runs["creditdsl_split"].append(measure(mine_split))
+        runs["creditdsl_no_audit"].append(measure([CREDITDSL, "run", rulebook, str(events), "--format", "json"],
+                                                  str(bare_res)))
+        runs["creditdsl_workers_no_audit"].append(measure([*workers_cmd, rulebook, str(events), "--format", "json",
+                                                          "--workers", str(a.workers)], str(bare_par_res)))
         print(f"round {i + 1}/{a.repeat}: " + ", ".join(f"{k} {v[-1]['seconds']:.2f} s" for k, v in runs.items()), flush=True)
 
     n_subjects, mismatches = same_scores(mine_res, base_res)
-    identical = mine_res.read_bytes() == par_res.read_bytes() and \
-        (OUT / "audit.jsonl").read_bytes() == (OUT / "audit-workers.jsonl").read_bytes()
+    identical = mine_res.read_bytes() == par_res.read_bytes() == bare_res.read_bytes() == bare_par_res.read_bytes() \
+        and (OUT / "audit.jsonl").read_bytes() == (OUT / "audit-workers.jsonl").read_bytes()
     med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
     cpu = {k: statistics.median(r["cpu_seconds"] for r in v) for k, v in runs.items()}
     rss = {k: max(r["rss_mb"] for r in v) for k, v in runs.items()}
@@ -166,6 +173,7 @@ def main() -> None:
         "ratio_creditdsl_vs_baseline": med["baseline"] / med["creditdsl"],
         "ratio_creditdsl_workers_vs_baseline": med["baseline"] / med["creditdsl_workers"],
         "workers_speedup": med["creditdsl"] / med["creditdsl_workers"],
+        "workers_speedup_no_audit": med["creditdsl_no_audit"] / med["creditdsl_workers_no_audit"],
         "split_speedup_baseline": med["baseline"] / med["baseline_split"],
         "split_speedup_creditdsl": med["creditdsl"] / med["creditdsl_split"],
         "ratio_floor_vs_baseline": med["baseline"] / med["floor"],
@@ -180,7 +188,7 @@ def main() -> None:
     print(f"\n{lines:,} events, {n_subjects:,} subjects, median of {a.repeat} "
           f"({os.cpu_count()} cpus, Python {platform.python_version()})")
     for k in runs:
-        print(f"  {k:<20} {med[k]:7.2f} s  {lines / med[k]:>10,.0f} events/s  peak RSS {rss[k]:6.0f} MB"
+        print(f"  {k:<26} {med[k]:7.2f} s  {lines / med[k]:>10,.0f} events/s  peak RSS {rss[k]:6.0f} MB"
               f"  CPU {cpu[k]:6.2f} s")
     print(f"  creditdsl / baseline (events/s):            {fig['ratio_creditdsl_vs_baseline']:.3f}x  (target >= 0.8x)")
     print(f"  floor / baseline (bench/floor.py):          {fig['ratio_floor_vs_baseline']:.3f}x  "
@@ -188,6 +196,8 @@ def main() -> None:
     print(f"  creditdsl / floor:                          {fig['ratio_creditdsl_vs_floor']:.3f}x")
     print(f"  creditdsl --workers {a.workers} / baseline:            {fig['ratio_creditdsl_workers_vs_baseline']:.3f}x")
     print(f"  --workers {a.workers} speed-up over 1 worker:         {fig['workers_speedup']:.2f}x  (target >= 1.6x)")
+    print("  the same, neither writing an audit:".ljust(46) + f"{fig['workers_speedup_no_audit']:.2f}x  "
+          "(nothing to key or merge)")
     print(f"  split by subject, {a.workers} processes at once, no merge (the ceiling of --workers {a.workers}):")
     print(f"    baseline speed-up:                        {fig['split_speedup_baseline']:.2f}x")
     print(f"    creditdsl speed-up:                       {fig['split_speedup_creditdsl']:.2f}x")
@@ -196,7 +206,8 @@ def main() -> None:
     print(f"  peak RSS creditdsl (audit to file):         {rss['creditdsl']:.0f} MB  (target < 200 MB)")
     print(f"  compile+check, 1,000-rule rulebook:         {compile_s * 1000:.0f} ms  (target < 500 ms)")
     print(f"  same scores and tiers as the baseline:      {'yes' if not mismatches else 'NO ' + str(mismatches)}")
-    print(f"  --workers {a.workers} byte-identical (result, audit): {'yes' if identical else 'NO'}")
+    print(f"  --workers {a.workers} byte-identical (result, audit): {'yes' if identical else 'NO'}  "
+          "(results with and without an audit too)")
     print(f"  figures: {OUT / 'bench.json'}")
     if mismatches or not identical:
         raise SystemExit(1)
