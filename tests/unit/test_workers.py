@@ -198,7 +198,7 @@ def test_workers_without_an_audit_make_no_positions(tmp_path, monkeypatch, ruleb
     monkeypatch.setattr(agenda, "instant_code", no_code)  # the workers are forked: they have it too
     assert result_json(parallel.run_parallel(rb, str(path), 2)) == expected
     assert calls == [not shuffled]  # the path meant was taken (a log in order: self-read)
-    # with an audit every work item has one (the spool's parent makes its passive lines' itself)
+    # with an audit every work item has one (on the spool path the parent makes its passive lines' positions)
     with pytest.raises((RuntimeError, AssertionError), match="a position was made"):
         parallel.run_parallel(rb, str(path), 2, audit_stream=io.StringIO())
 
